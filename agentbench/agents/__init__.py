@@ -1,0 +1,16 @@
+"""Agent scaffolds by name; an unknown name lists the known ones."""
+
+from __future__ import annotations
+
+from agentbench.agents.base import Agent
+from agentbench.agents.fast import FastAgent
+from agentbench.errors import UserError
+
+AGENTS: dict[str, type] = {"fast": FastAgent}
+
+
+def get_agent(name: str) -> Agent:
+    """A fresh agent of the named scaffold."""
+    if name not in AGENTS:
+        raise UserError(f"Unknown agent {name!r}; known: {', '.join(sorted(AGENTS))}.")
+    return AGENTS[name]()

@@ -1,0 +1,47 @@
+"""The Agent contract, how an attempt stops, and what one step records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from langchain_openai import ChatOpenAI
+
+from agentbench.sandbox import Sandbox
+from agentbench.spec import Budget
+
+STOP_REASONS = ("submitted", "step_limit", "time_limit", "model_error", "sandbox_error", "interrupted")
+
+
+class AttemptStopped(Exception):
+    """Raised to end an attempt; `reason` is one of STOP_REASONS and is stored."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class Step:
+    """One model call and the tool calls it made."""
+
+    index: int
+    content: str = ""
+    tool_calls: list[dict] = field(default_factory=list)
+    tool_results: list[str] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    model_s: float = 0.0
+    tool_s: float = 0.0
+
+
+OnStep = Callable[[Step], None]
+ModelFactory = Callable[[float], ChatOpenAI]  # seconds left -> a chat model capped to them
+
+
+class Agent(Protocol):
+    """Works on a task in a sandbox until it raises AttemptStopped."""
+
+    def run(self, prompt: str, sandbox: Sandbox, model: ModelFactory, budget: Budget, on_step: OnStep) -> None: ...

@@ -1,0 +1,74 @@
+"""Clean-room grading: a fresh container, the pristine workspace, the patch, the hidden tests.
+
+Nothing the agent did to its own container reaches here but its patch; the network is off.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import docker
+
+from agentbench.sandbox.docker import DockerSandbox
+from agentbench.tasks import Task
+from agentbench.workspace import WORKDIR, prepare_workspace
+
+PATCH_PATH = "/grader/patch.diff"
+TESTS_PATH = "/grader/tests"
+CHECK_TIMEOUT_S = 900
+OUTPUT_TAIL_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The grader's decision and the evidence for it."""
+
+    solved: bool
+    status: str  # passed | failed | patch_failed | check_timeout
+    exit_code: int | None
+    output: str
+    duration_s: float
+
+
+def grade(client: docker.DockerClient, image: str, task: Task, patch: str, labels: dict[str, str] | None = None) -> Verdict:
+    """Apply `patch` to a pristine workspace in a fresh offline container and run the check."""
+    started = time.monotonic()
+    with DockerSandbox.start(client, image, labels={"agentbench.role": "grader", **(labels or {})}, network=False) as box:
+        prepare_workspace(box, task)
+        if patch.strip():
+            box.write_file(PATCH_PATH, patch)
+            applied = box.exec(f"git apply --whitespace=nowarn {PATCH_PATH}", timeout=120, cwd=WORKDIR)
+            if applied.exit_code != 0:
+                return Verdict(False, "patch_failed", applied.exit_code, applied.output[-OUTPUT_TAIL_CHARS:], time.monotonic() - started)
+        box.copy_in(task.tests_dir, TESTS_PATH)
+        check = box.exec(task.spec.check, timeout=CHECK_TIMEOUT_S, cwd=WORKDIR)
+    status = "check_timeout" if check.timed_out else ("passed" if check.exit_code == 0 else "failed")
+    return Verdict(status == "passed", status, check.exit_code, check.output[-OUTPUT_TAIL_CHARS:], time.monotonic() - started)
+
+
+@dataclass(frozen=True)
+class TaskValidation:
+    """Whether a task is sound: the untouched workspace fails and the reference solves."""
+
+    task: str
+    untouched: Verdict
+    reference: Verdict | None
+
+    @property
+    def problem(self) -> str | None:
+        if self.untouched.solved:
+            return "the untouched workspace already passes the check"
+        if self.reference is None:
+            return "no reference solution to prove the task"
+        if not self.reference.solved:
+            return f"the reference solution does not pass ({self.reference.status})"
+        return None
+
+
+def validate_task(client: docker.DockerClient, image: str, task: Task) -> TaskValidation:
+    """Grade the empty patch and the reference solution of one task."""
+    untouched = grade(client, image, task, "", labels={"agentbench.role": "validate"})
+    solution = task.solution_patch
+    reference = grade(client, image, task, solution, labels={"agentbench.role": "validate"}) if solution is not None else None
+    return TaskValidation(task.id, untouched, reference)

@@ -1,0 +1,1 @@
+"""Models: profiles, the endpoints agents call, built-in baselines, and pricing."""

@@ -1,0 +1,186 @@
+"""A real OpenAI-compatible chat-completions HTTP server whose replies come from a function.
+
+Built-in baselines and the tests' scripted models are served through it, so agents reach
+them exactly as they reach vLLM or a vendor: HTTP, tool calls, `usage`, streaming.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+
+
+@dataclass
+class ToolCall:
+    """One function call the model asks for."""
+
+    name: str
+    arguments: dict | str
+    id: str = field(default_factory=lambda: f"call_{uuid.uuid4().hex[:12]}")
+
+    def arguments_json(self) -> str:
+        return self.arguments if isinstance(self.arguments, str) else json.dumps(self.arguments)
+
+
+@dataclass
+class Reply:
+    """What the server answers to one request; the fault fields misbehave on purpose."""
+
+    content: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    delay_s: float = 0.0
+    status: int = 200
+
+
+Respond = Callable[[dict, str], Reply]
+
+
+class ChatServer:
+    """Serves `respond(request_json, route)` on 127.0.0.1; `route` is the path before /v1."""
+
+    def __init__(self, respond: Respond, model_ids: tuple[str, ...] = ("scripted",), host: str = "127.0.0.1", port: int = 0):
+        self.respond = respond
+        self.model_ids = model_ids
+        self.requests: list[dict] = []
+        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def root(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def url(self) -> str:
+        """The base URL clients use (…/v1)."""
+        return f"{self.root}/v1"
+
+    def start(self) -> ChatServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> ChatServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def completion_body(reply: Reply, model: str) -> dict:
+    """The non-streaming chat.completion object for a reply."""
+    message: dict = {"role": "assistant", "content": reply.content}
+    if reply.tool_calls:
+        message["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json()}}
+            for c in reply.tool_calls
+        ]
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:16]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": _finish_reason(reply)}],
+        "usage": _usage(reply),
+    }
+
+
+def stream_chunks(reply: Reply, model: str, include_usage: bool) -> list[dict]:
+    """The chat.completion.chunk objects of a streamed reply, in order."""
+    base = {"id": f"chatcmpl-{uuid.uuid4().hex[:16]}", "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
+
+    def chunk(delta: dict, finish: str | None = None) -> dict:
+        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    chunks = [chunk({"role": "assistant", "content": ""})]
+    if reply.content:
+        chunks.append(chunk({"content": reply.content}))
+    for index, call in enumerate(reply.tool_calls):
+        function = {"name": call.name, "arguments": call.arguments_json()}
+        chunks.append(chunk({"tool_calls": [{"index": index, "id": call.id, "type": "function", "function": function}]}))
+    chunks.append(chunk({}, _finish_reason(reply)))
+    if include_usage:
+        chunks.append({**base, "choices": [], "usage": _usage(reply)})
+    return chunks
+
+
+def _finish_reason(reply: Reply) -> str:
+    return "tool_calls" if reply.tool_calls else "stop"
+
+
+def _usage(reply: Reply) -> dict:
+    return {
+        "prompt_tokens": reply.prompt_tokens,
+        "completion_tokens": reply.completion_tokens,
+        "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+    }
+
+
+def _handler_for(server: ChatServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:  # keep test and run output quiet
+            pass
+
+        def do_GET(self) -> None:
+            if self.path.endswith("/health"):
+                self._send_json(200, {"status": "ok"})
+            elif self.path.endswith("/v1/models"):
+                data = [{"id": m, "object": "model", "owned_by": "agentbench"} for m in server.model_ids]
+                self._send_json(200, {"object": "list", "data": data})
+            else:
+                self._send_json(404, {"error": {"message": f"no route {self.path}"}})
+
+        def do_POST(self) -> None:
+            if not self.path.endswith("/v1/chat/completions"):
+                self._send_json(404, {"error": {"message": f"no route {self.path}"}})
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            request = json.loads(self.rfile.read(length) or b"{}")
+            server.requests.append(request)
+            route = self.path[: -len("/v1/chat/completions")].strip("/")
+            reply = server.respond(request, route)
+            if reply.delay_s:
+                time.sleep(reply.delay_s)
+            if reply.status != 200:
+                self._send_json(reply.status, {"error": {"message": "scripted failure", "type": "server_error"}})
+                return
+            model = request.get("model", "")
+            if request.get("stream"):
+                include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+                self._send_stream(stream_chunks(reply, model, include_usage))
+            else:
+                self._send_json(200, completion_body(reply, model))
+
+        def _send_json(self, status: int, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _send_stream(self, chunks: list[dict]) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for chunk in chunks:
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+            self.close_connection = True
+
+    return Handler

@@ -1,0 +1,60 @@
+"""The endpoint factory: from a profile to a ChatOpenAI the agent calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+from langchain_openai import ChatOpenAI
+
+from agentbench.errors import UserError
+from agentbench.models.profiles import ModelProfile
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where one model answers, and how to call it (the key is never stored)."""
+
+    base_url: str
+    model: str
+    api_key: str = field(repr=False)
+    timeout_s: float = 300
+    sampling: dict = field(default_factory=dict)
+
+
+def endpoint_for(profile: ModelProfile, base_url: str | None = None) -> Endpoint:
+    """The endpoint of a non-builtin profile, or one sentence saying what is missing."""
+    url = profile.resolved_base_url(base_url)
+    if not url:
+        if profile.provider == "vllm":
+            raise UserError(
+                f"Model profile {profile.name!r} is served by vLLM and no server is given: pass "
+                "--base-url (make: BASE_URL=...) pointing at a running OpenAI-compatible server."
+            )
+        raise UserError(f"Model profile {profile.name!r} has no base URL: set {profile.base_url_env or 'base_url'}.")
+    return Endpoint(url.rstrip("/"), profile.resolved_model(), profile.api_key(), profile.request_timeout_s, profile.sampling)
+
+
+def check_reachable(endpoint: Endpoint, profile_name: str) -> None:
+    """Ask the endpoint for its models once, before any attempt depends on it."""
+    url = f"{endpoint.base_url}/models"
+    try:
+        response = httpx.get(url, headers={"Authorization": f"Bearer {endpoint.api_key}"}, timeout=10)
+    except httpx.HTTPError as exc:
+        raise UserError(f"Endpoint {url} for model {profile_name!r} does not answer ({exc.__class__.__name__}).") from None
+    if response.status_code in (401, 403):
+        raise UserError(f"Endpoint {url} refused the API key for model {profile_name!r} (HTTP {response.status_code}).")
+
+
+def chat_model(endpoint: Endpoint, timeout_s: float | None = None) -> ChatOpenAI:
+    """A ChatOpenAI for the endpoint; `timeout_s` caps each call below the profile's."""
+    timeout = min(endpoint.timeout_s, timeout_s) if timeout_s else endpoint.timeout_s
+    return ChatOpenAI(
+        model=endpoint.model,
+        base_url=endpoint.base_url,
+        api_key=endpoint.api_key,
+        timeout=max(timeout, 1.0),
+        max_retries=2,
+        stream_usage=True,
+        **endpoint.sampling,
+    )

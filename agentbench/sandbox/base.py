@@ -1,0 +1,54 @@
+"""The Sandbox contract every backend implements, and the values it exchanges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+class SandboxError(Exception):
+    """The sandbox itself failed (engine gone, container died): not the agent's fault."""
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Resource limits applied to every container we start."""
+
+    cpus: float = 1.0
+    memory: str = "2g"
+    pids: int = 512
+    output_bytes: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What one command did: exit code, captured output (capped) and how long it took."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    duration_s: float
+    timed_out: bool = False
+    truncated: bool = False
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together, as a person would read them in a terminal."""
+        if self.stdout and self.stderr:
+            return f"{self.stdout.rstrip()}\n{self.stderr}"
+        return self.stdout or self.stderr
+
+
+class Sandbox(Protocol):
+    """An isolated machine to run commands in; closed exactly once by its owner."""
+
+    def exec(self, command: str, timeout: float = 60, cwd: str | None = None) -> ExecResult: ...
+
+    def read_file(self, path: str) -> str: ...
+
+    def write_file(self, path: str, content: str) -> None: ...
+
+    def copy_in(self, src: Path, dest: str) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,200 @@
+"""Docker backend: one labelled, resource-limited, unprivileged container per sandbox."""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import tarfile
+import time
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from agentbench.errors import UserError
+from agentbench.sandbox.base import ExecResult, SandboxError, SandboxLimits
+
+LABEL = "agentbench"
+KILL_GRACE_S = 2
+
+
+def docker_client() -> docker.DockerClient:
+    """A client for the local engine, or one sentence saying how to get one."""
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise UserError(
+            "No Docker engine answers; run `make setup` (or `bash sandboxes/ensure-docker.sh`) "
+            f"to start one, or set DOCKER_HOST ({exc.__class__.__name__})."
+        ) from None
+    return client
+
+
+class DockerSandbox:
+    """A running container; use as a context manager so it is always removed."""
+
+    def __init__(self, container, limits: SandboxLimits):
+        self.container = container
+        self.limits = limits
+
+    @classmethod
+    def start(
+        cls,
+        client: docker.DockerClient,
+        image: str,
+        *,
+        labels: dict[str, str] | None = None,
+        network: bool = False,
+        limits: SandboxLimits = SandboxLimits(),
+        workdir: str = "/workspace",
+    ) -> DockerSandbox:
+        """Start a container that idles until commands are executed in it."""
+        try:
+            container = client.containers.run(
+                image,
+                command=["sleep", "infinity"],
+                detach=True,
+                labels={LABEL: "1", **(labels or {})},
+                network_disabled=not network,
+                mem_limit=limits.memory,
+                memswap_limit=limits.memory,
+                nano_cpus=int(limits.cpus * 1e9),
+                pids_limit=limits.pids,
+                cap_drop=["ALL"],
+                cap_add=["CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETUID", "SETGID"],
+                security_opt=["no-new-privileges"],
+                privileged=False,
+                working_dir="/",
+            )
+        except docker.errors.ImageNotFound:
+            raise UserError(f"Sandbox image {image} is missing; run `agentbench images build`.") from None
+        except docker.errors.DockerException as exc:
+            raise SandboxError(f"could not start a container from {image}: {exc}") from exc
+        sandbox = cls(container, limits)
+        try:
+            sandbox.exec(f"mkdir -p {workdir}", cwd="/")
+        except BaseException:
+            sandbox.close()
+            raise
+        return sandbox
+
+    def __enter__(self) -> DockerSandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def exec(self, command: str, timeout: float = 60, cwd: str | None = "/workspace") -> ExecResult:
+        """Run `bash -c command`; its processes are killed inside the container at `timeout`."""
+        api = self.container.client.api
+        argv = ["timeout", "-k", f"{KILL_GRACE_S}s", f"{timeout:g}s", "bash", "-c", command]
+        started = time.monotonic()
+        try:
+            exec_id = api.exec_create(self.container.id, argv, workdir=cwd or "/")["Id"]
+            chunks = api.exec_start(exec_id, stream=True, demux=True)
+            stdout, stderr, truncated = _collect(chunks, self.limits.output_bytes)
+            exit_code = api.exec_inspect(exec_id)["ExitCode"]
+        except docker.errors.DockerException as exc:
+            raise SandboxError(f"exec failed in container {self.container.short_id}: {exc}") from exc
+        duration = time.monotonic() - started
+        if exit_code is None:
+            raise SandboxError(f"container {self.container.short_id} stopped during a command")
+        timed_out = exit_code in (124, 137) and duration >= timeout
+        return ExecResult(exit_code, stdout, stderr, duration, timed_out, truncated)
+
+    def read_file(self, path: str) -> str:
+        """The text of a file in the container (FileNotFoundError when absent)."""
+        try:
+            stream, _ = self.container.get_archive(path)
+        except docker.errors.NotFound:
+            raise FileNotFoundError(path) from None
+        except docker.errors.DockerException as exc:
+            raise SandboxError(f"could not read {path}: {exc}") from exc
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            member = tar.next()
+            if member is None or not member.isfile():
+                raise IsADirectoryError(path)
+            return tar.extractfile(member).read().decode("utf-8", errors="replace")
+
+    def write_file(self, path: str, content: str) -> None:
+        """Create or replace a file, making its parent folders."""
+        parent, name = posixpath.split(posixpath.normpath(path))
+        self.exec(f"mkdir -p '{parent}'", cwd="/")
+        data = content.encode("utf-8")
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+        self._put(parent, buffer.getvalue())
+
+    def copy_in(self, src: Path, dest: str) -> None:
+        """Copy a host file or folder's contents to `dest` in the container, owned by root."""
+        self.exec(f"mkdir -p '{dest}'", cwd="/")
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            if src.is_dir():
+                for child in sorted(src.iterdir()):
+                    tar.add(child, arcname=child.name, filter=_as_root)
+            else:
+                tar.add(src, arcname=src.name, filter=_as_root)
+        self._put(dest, buffer.getvalue())
+
+    def alive(self) -> bool:
+        """Whether the container is still running."""
+        try:
+            self.container.reload()
+        except docker.errors.DockerException:
+            return False
+        return self.container.status == "running"
+
+    def close(self) -> None:
+        """Remove the container and everything in it; safe to call twice."""
+        try:
+            self.container.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if "already in progress" not in str(exc):
+                raise
+
+    def _put(self, dest: str, archive: bytes) -> None:
+        try:
+            self.container.put_archive(dest, archive)
+        except docker.errors.DockerException as exc:
+            raise SandboxError(f"could not copy into {dest}: {exc}") from exc
+
+
+def remove_containers(client: docker.DockerClient, labels: dict[str, str] | None = None) -> int:
+    """Force-remove our containers (all, or those carrying `labels`); returns how many."""
+    filters = [f"{LABEL}=1"] + [f"{key}={value}" for key, value in (labels or {}).items()]
+    removed = 0
+    for container in client.containers.list(all=True, filters={"label": filters}):
+        try:
+            container.remove(force=True)
+            removed += 1
+        except docker.errors.NotFound:
+            pass
+    return removed
+
+
+def _as_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.uid = info.gid = 0
+    info.uname = info.gname = "root"
+    return info
+
+
+def _collect(chunks, cap: int) -> tuple[str, str, bool]:
+    """Gather demuxed output, keeping at most `cap` bytes of each stream."""
+    out, err = bytearray(), bytearray()
+    truncated = False
+    for stdout_chunk, stderr_chunk in chunks:
+        for buffer, chunk in ((out, stdout_chunk), (err, stderr_chunk)):
+            if not chunk:
+                continue
+            room = cap - len(buffer)
+            if len(chunk) > room:
+                truncated = True
+            buffer.extend(chunk[: max(room, 0)])
+    return out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), truncated

@@ -1,0 +1,186 @@
+"""Sandbox images in tiers: base (pulled, or built offline) -> optional CA layer -> recipe.
+
+Every image is tagged with a hash of what built it, so a changed recipe rebuilds and an
+unchanged one is reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import docker
+import docker.errors
+
+from agentbench.errors import UserError
+from agentbench.paths import results_dir, sandboxes_dir
+from agentbench.sandbox.docker import LABEL
+
+BASE_TAG = "agentbench/base:bookworm"
+BASE_PULL = "debian:bookworm-slim"
+CA_PATH = "/usr/local/share/agentbench/ca.crt"
+Progress = Callable[[str], None]
+
+
+def ca_bundle_from_env() -> Path | None:
+    """The CA bundle named by AGENTBENCH_CA_BUNDLE, checked to exist."""
+    value = os.environ.get("AGENTBENCH_CA_BUNDLE")
+    if not value:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise UserError(f"AGENTBENCH_CA_BUNDLE={value} is not a file; point it at a PEM bundle.")
+    return path
+
+
+def recipe_names() -> list[str]:
+    """Image names that have a recipe under sandboxes/ (plus `base`)."""
+    recipes = sorted(p.parent.name for p in sandboxes_dir().glob("*/Dockerfile"))
+    return ["base", *recipes]
+
+
+def ensure_image(
+    client: docker.DockerClient,
+    name: str,
+    ca_bundle: Path | None = None,
+    progress: Progress = lambda line: None,
+) -> str:
+    """The tag of image `name`, building it (and the tiers below it) only if missing."""
+    base = ensure_base(client, progress)
+    if ca_bundle is not None:
+        base = _ensure_ca_layer(client, base, ca_bundle, progress)
+    if name == "base":
+        return base
+    recipe = sandboxes_dir() / name
+    if not (recipe / "Dockerfile").is_file():
+        known = ", ".join(recipe_names())
+        raise UserError(f"No image recipe {name!r} (sandboxes/{name}/Dockerfile); known: {known}.")
+    base_id = client.images.get(base).id
+    tag = f"agentbench/{name}:{_hash(base_id.encode(), *_recipe_bytes(recipe))}"
+    if not _exists(client, tag):
+        _build(client, tag, _tar_folder(recipe), {"BASE_IMAGE": base}, progress)
+    return tag
+
+
+def ensure_base(client: docker.DockerClient, progress: Progress = lambda line: None) -> str:
+    """The base image: pulled where a registry answers, else debootstrapped and imported."""
+    if _exists(client, BASE_TAG):
+        return BASE_TAG
+    try:
+        progress(f"pulling {BASE_PULL}")
+        client.images.pull(BASE_PULL).tag(BASE_TAG)
+        return BASE_TAG
+    except docker.errors.APIError as exc:
+        progress(f"no registry ({exc.explanation or exc}); building the base image offline")
+    script = sandboxes_dir() / "base" / "build-offline.sh"
+    log = _log_path(BASE_TAG)
+    with tempfile.TemporaryDirectory() as tmp, open(log, "w") as log_file:
+        rootfs = Path(tmp) / "rootfs.tar"
+        progress(f"debootstrap (about a minute; log: {log})")
+        done = subprocess.run(["bash", str(script), str(rootfs)], stdout=log_file, stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            raise UserError(f"Building the base image offline failed; see {log}.")
+        repository, tag = BASE_TAG.split(":")
+        client.api.import_image(
+            src=str(rootfs), repository=repository, tag=tag, changes=[f"LABEL {LABEL}=1", 'CMD ["bash"]']
+        )
+    return BASE_TAG
+
+
+def list_images(client: docker.DockerClient) -> list[docker.models.images.Image]:
+    """Every image agentbench built or tagged."""
+    ours = {image.id: image for image in client.images.list(filters={"label": f"{LABEL}=1"})}
+    for image in client.images.list(name="agentbench/*"):
+        ours.setdefault(image.id, image)
+    return list(ours.values())
+
+
+def prune_images(client: docker.DockerClient, keep: set[str]) -> list[str]:
+    """Remove our images whose tags are not in `keep`; returns the removed tags."""
+    removed = []
+    for image in list_images(client):
+        tags = [t for t in image.tags if t.startswith("agentbench/")]
+        if tags and not set(tags) & keep:
+            for tag in tags:
+                try:
+                    client.images.remove(tag)
+                    removed.append(tag)
+                except docker.errors.APIError:
+                    pass
+    return removed
+
+
+def _ensure_ca_layer(client, base: str, ca_bundle: Path, progress: Progress) -> str:
+    """A layer over `base` that trusts the CA bundle for apt, pip, git and curl."""
+    ca = ca_bundle.read_bytes()
+    tag = f"agentbench/base-ca:{_hash(client.images.get(base).id.encode(), ca)}"
+    if _exists(client, tag):
+        return tag
+    env = " ".join(f"{k}={CA_PATH}" for k in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO"))
+    dockerfile = f"FROM {base}\nCOPY ca.crt {CA_PATH}\nENV {env}\n".encode()
+    _build(client, tag, _tar_files({"Dockerfile": dockerfile, "ca.crt": ca}), {}, progress)
+    return tag
+
+
+def _build(client, tag: str, context: bytes, buildargs: dict, progress: Progress) -> None:
+    log = _log_path(tag)
+    progress(f"building {tag} (log: {log})")
+    with open(log, "w") as log_file:
+        stream = client.api.build(
+            fileobj=io.BytesIO(context), custom_context=True, tag=tag, buildargs=buildargs,
+            labels={LABEL: "1"}, rm=True, forcerm=True, decode=True,
+        )
+        for chunk in stream:
+            if "error" in chunk:
+                log_file.write(chunk["error"])
+                raise UserError(f"Building image {tag} failed: {chunk['error'].strip()} (log: {log}).")
+            line = chunk.get("stream", "")
+            log_file.write(line)
+            if line.strip():
+                progress(line.strip())
+
+
+def _exists(client, tag: str) -> bool:
+    try:
+        client.images.get(tag)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+
+
+def _log_path(tag: str) -> Path:
+    folder = results_dir() / "images"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / (tag.replace("/", "_").replace(":", "_") + ".log")
+
+
+def _recipe_bytes(folder: Path) -> list[bytes]:
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return [str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes() for p in files]
+
+
+def _hash(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()[:12]
+
+
+def _tar_folder(folder: Path) -> bytes:
+    return _tar_files({str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()})
+
+
+def _tar_files(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()

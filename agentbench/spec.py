@@ -1,0 +1,33 @@
+"""What a run is asked to do: the matrix of models x agents x tasks x epochs, and budgets."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Budget(BaseModel):
+    """Ceilings on one attempt; the first one reached ends it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: int = Field(30, gt=0, description="Most model calls.")
+    seconds: float = Field(600, gt=0, description="Most wall-clock seconds for the agent.")
+    command_timeout_s: float = Field(120, gt=0, description="Most seconds one tool command may run.")
+
+
+class RunSpec(BaseModel):
+    """One run's matrix and settings, stored with the run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default_factory=lambda: datetime.now(timezone.utc).strftime("run-%Y%m%d-%H%M%S"))
+    models: list[str] = Field(min_length=1, description="Model profile names.")
+    agents: list[str] = Field(default_factory=lambda: ["fast"], description="Agent scaffold names.")
+    suites: list[str] = Field(default_factory=lambda: ["multistep"], description="Suite names or folders.")
+    tasks: list[str] = Field(default_factory=list, description="Only these task ids (empty: all).")
+    epochs: int = Field(1, gt=0, description="Attempts per (task, model, agent).")
+    workers: int = Field(2, gt=0, description="Attempts running at once.")
+    base_url: str | None = Field(None, description="Use this running server for every non-builtin model.")
+    budget: Budget | None = Field(None, description="Overrides each task's own limits when set.")

@@ -1,0 +1,28 @@
+"""A task's workspace inside a sandbox: copied in, git-initialised, and diffed at the end."""
+
+from __future__ import annotations
+
+from agentbench.sandbox import Sandbox, SandboxError
+from agentbench.tasks import Task
+
+WORKDIR = "/workspace"
+BASE_REF = "refs/agentbench/base"
+
+
+def prepare_workspace(sandbox: Sandbox, task: Task) -> None:
+    """Copy the pristine workspace in and commit it, so the agent's work is a `git diff`."""
+    sandbox.copy_in(task.workspace_dir, WORKDIR)
+    setup = f"git init -q && git add -A && git commit -q --allow-empty -m 'task start' && git update-ref {BASE_REF} HEAD"
+    result = sandbox.exec(setup, timeout=60, cwd=WORKDIR)
+    if result.exit_code != 0:
+        raise SandboxError(f"could not initialise the workspace of {task.id}: {result.output.strip()}")
+
+
+def workspace_diff(sandbox: Sandbox) -> str:
+    """Everything the agent changed since the start, new files included, as a git patch."""
+    result = sandbox.exec(f"git add -A && git diff --cached --binary {BASE_REF}", timeout=120, cwd=WORKDIR)
+    if result.exit_code != 0:
+        raise SandboxError(f"could not diff the workspace: {result.output.strip()}")
+    if result.truncated:
+        raise SandboxError("the workspace diff is larger than the sandbox's output cap")
+    return result.stdout
