@@ -1,0 +1,200 @@
+"""The `agentbench` command line: parses flags and calls the modules that do the work."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from agentbench.errors import UserError
+from agentbench.grading import validate_task
+from agentbench.models.profiles import get_profile, load_profiles
+from agentbench.report import build_report, render_table
+from agentbench.runner import Runner, check_suite_ids
+from agentbench.sandbox.docker import docker_client, remove_containers
+from agentbench.sandbox.images import ca_bundle_from_env, ensure_image, list_images, prune_images, recipe_names
+from agentbench.spec import RunSpec
+from agentbench.store import get_run, open_store, run_attempts
+from agentbench.tasks import load_suite
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Evaluate agent configurations on real tasks in Docker sandboxes.")
+images_app = typer.Typer(no_args_is_help=True, help="Sandbox images: list, build, prune.")
+sandbox_app = typer.Typer(no_args_is_help=True, help="Sandbox containers.")
+app.add_typer(images_app, name="images")
+app.add_typer(sandbox_app, name="sandbox")
+console = Console(width=None if sys.stdout.isatty() else 150)
+err_console = Console(stderr=True)
+
+
+def main() -> None:
+    """Console-script entry: a user's mistake is one sentence on stderr and exit code 2."""
+    try:
+        app()
+    except UserError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """Repeated flags and comma-separated lists alike: --model a,b --model c."""
+    return [item.strip() for value in values or [] for item in value.split(",") if item.strip()]
+
+
+@app.command()
+def run(
+    model: list[str] = typer.Option(..., "--model", "-m", help="Model profile(s); repeat or comma-separate."),
+    agent: list[str] = typer.Option(["fast"], "--agent", "-a", help="Agent scaffold(s)."),
+    suite: list[str] = typer.Option(["multistep"], "--suite", "-s", help="Suite name under tasks/ or a folder."),
+    task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="Only these task ids."),
+    epochs: int = typer.Option(1, min=1, help="Attempts per task, model and agent."),
+    workers: int = typer.Option(2, min=1, help="Attempts running at once."),
+    run_name: Optional[str] = typer.Option(None, "--run", help="Name of the run (rerunning a name resumes it)."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Resume this run: run only its missing attempts."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", envvar="BASE_URL", help="Running OpenAI-compatible server for non-builtin models."),
+    models_file: Optional[Path] = typer.Option(None, "--models-file", help="Extra model profiles (YAML)."),
+) -> None:
+    """Run every combination of model, agent and task; print the summary at the end."""
+    profiles_by_name = load_profiles(models_file)
+    models = _split(model)
+    profiles = [get_profile(name, profiles_by_name) for name in models]
+    tasks = [t for s in _split(suite) for t in load_suite(s, _split(task) or None)]
+    check_suite_ids(tasks)
+    fields = {"name": resume or run_name} if (resume or run_name) else {}
+    spec = RunSpec(models=models, agents=_split(agent), suites=_split(suite), tasks=_split(task), epochs=epochs,
+                   workers=workers, base_url=base_url, **fields)
+    engine = open_store()
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+        runner = Runner(spec, engine, docker_client(), profiles, tasks, on_status=lambda line: bar.console.print(f"[dim]{line}[/]", highlight=False))
+        job = bar.add_task(f"run {spec.name}", total=None)
+
+        def on_attempt(row) -> None:
+            mark = "[green]solved[/]" if row.solved else f"[red]{row.status}[/]"
+            bar.console.print(f"{row.task}  {row.model}/{row.agent}#{row.epoch}  {mark}  ({row.stop_reason}, {row.wall_s:.1f} s)", highlight=False)
+            bar.advance(job)
+
+        runner.on_attempt = on_attempt
+        try:
+            runner.prepare()
+            bar.update(job, total=len(runner.pending()))
+            runner.run()
+        except KeyboardInterrupt:
+            err_console.print(f"interrupted: containers removed; resume with `agentbench run --resume {spec.name}`")
+            raise typer.Exit(130)
+    render_table(build_report(get_run(engine, spec.name), run_attempts(engine, spec.name)), console)
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+@app.command()
+def report(
+    run_name: Optional[str] = typer.Argument(None, metavar="RUN", help="Run name (default: the latest)."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="Write the JSON report to FILE, or - for stdout."),
+) -> None:
+    """The report of a run: a table, and JSON on request."""
+    engine = open_store()
+    row = get_run(engine, run_name)
+    document = build_report(row, run_attempts(engine, row.name))
+    if json_out == "-":
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return
+    if json_out:
+        Path(json_out).write_text(json.dumps(document, indent=2) + "\n")
+    render_table(document, console)
+
+
+@app.command()
+def runs() -> None:
+    """The runs in the store, newest first."""
+    from sqlmodel import Session, select
+
+    from agentbench.store import RunRow
+
+    engine = open_store()
+    table = Table("run", "status", "created", "attempts")
+    with Session(engine) as session:
+        for row in session.exec(select(RunRow).order_by(RunRow.created_at.desc())):
+            table.add_row(row.name, row.status, row.created_at.strftime("%Y-%m-%d %H:%M"), str(len(run_attempts(engine, row.name))))
+    console.print(table)
+
+
+@app.command()
+def tasks(
+    suite: str = typer.Argument("multistep", help="Suite name under tasks/ or a folder."),
+    validate: bool = typer.Option(False, "--validate", help="Prove each task in Docker: reference solves, untouched fails."),
+    workers: int = typer.Option(2, min=1, help="Tasks validated at once."),
+) -> None:
+    """List a suite's tasks; with --validate, prove every one of them."""
+    loaded = load_suite(suite)
+    if not validate:
+        table = Table("task", "image", "steps", "seconds", "tags")
+        for t in loaded:
+            table.add_row(t.id, t.spec.image, str(t.spec.limits.steps), f"{t.spec.limits.seconds:g}", ", ".join(t.spec.tags))
+        console.print(table)
+        return
+    client = docker_client()
+    images = {name: ensure_image(client, name, progress=lambda line: console.print(f"[dim]{line}[/]")) for name in {t.spec.image for t in loaded}}
+    with ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(lambda t: validate_task(client, images[t.spec.image], t), loaded))
+    broken = [r for r in results if r.problem]
+    for r in results:
+        console.print(f"[red]BROKEN[/] {r.task}: {r.problem}" if r.problem else f"[green]ok[/]     {r.task}", highlight=False)
+    console.print(f"{len(results) - len(broken)} of {len(results)} tasks valid")
+    if broken:
+        raise typer.Exit(1)
+
+
+@app.command()
+def models(models_file: Optional[Path] = typer.Option(None, "--models-file", help="Extra model profiles (YAML).")) -> None:
+    """The model profiles, baselines marked."""
+    table = Table("profile", "provider", "model", "prices", "notes")
+    for profile in load_profiles(models_file).values():
+        prices = profile.prices.model_dump(exclude_none=True)
+        model = profile.model or (f"${profile.model_env}" if profile.model_env else "")
+        table.add_row(profile.label, profile.provider, model, ", ".join(f"{k}={v}" for k, v in prices.items()), profile.description)
+    console.print(table)
+
+
+@images_app.command("list")
+def images_list() -> None:
+    """Our images and their sizes."""
+    table = Table("tag", "id", "size")
+    for image in list_images(docker_client()):
+        table.add_row(", ".join(image.tags) or "<untagged>", image.short_id, f"{image.attrs['Size'] / 1e6:.0f} MB")
+    console.print(table)
+
+
+@images_app.command("build")
+def images_build(names: Optional[list[str]] = typer.Argument(None, help="Images to build (default: all recipes).")) -> None:
+    """Build images (base first); unchanged recipes are reused. AGENTBENCH_CA_BUNDLE adds a CA."""
+    client = docker_client()
+    ca_bundle = ca_bundle_from_env()
+    for name in names or recipe_names():
+        tag = ensure_image(client, name, ca_bundle=ca_bundle, progress=lambda line: console.print(f"[dim]{line}[/]", highlight=False))
+        console.print(f"{name}: {tag}")
+
+
+@images_app.command("prune")
+def images_prune() -> None:
+    """Remove our images that no current recipe builds."""
+    client = docker_client()
+    keep = {ensure_image(client, name) for name in recipe_names()}
+    for tag in prune_images(client, keep):
+        console.print(f"removed {tag}")
+
+
+@sandbox_app.command("prune")
+def sandbox_prune() -> None:
+    """Remove every container of ours (left behind by a crash)."""
+    console.print(f"removed {remove_containers(docker_client())} container(s)")

@@ -1,0 +1,220 @@
+"""The attempt loop: every (task, model, agent, epoch) in a fresh sandbox, graded clean-room.
+
+Attempts run on a bounded thread pool (they wait on HTTP and Docker, not on the CPU). Each
+step is stored when it happens and each attempt in one transaction when it ends; a run
+that is started again under the same name runs only the attempts it lacks.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Callable
+
+import docker
+from sqlmodel import Session, delete, select
+
+from agentbench import __version__
+from agentbench.agents import get_agent
+from agentbench.agents.base import AttemptStopped, Step
+from agentbench.errors import UserError
+from agentbench.grading import grade
+from agentbench.models.builtin import BuiltinModels
+from agentbench.models.endpoint import Endpoint, chat_model, check_reachable, endpoint_for
+from agentbench.models.pricing import token_cost_usd
+from agentbench.models.profiles import ModelProfile
+from agentbench.sandbox import SandboxError
+from agentbench.sandbox.docker import DockerSandbox, remove_containers
+from agentbench.sandbox.images import ensure_image
+from agentbench.spec import Budget, RunSpec
+from agentbench.store import AttemptRow, RunRow, StepRow, attempt_id, utcnow
+from agentbench.tasks import Task
+from agentbench.workspace import prepare_workspace, workspace_diff
+
+INFRA_STOPS = {"model_error", "sandbox_error"}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One cell of the run matrix."""
+
+    task: Task
+    profile: ModelProfile
+    agent: str
+    epoch: int
+
+
+class Runner:
+    """Runs a RunSpec against the store; `on_attempt` hears of each attempt as it is stored."""
+
+    def __init__(self, spec: RunSpec, engine, client: docker.DockerClient, profiles: list[ModelProfile],
+                 tasks: list[Task], on_attempt: Callable[[AttemptRow], None] = lambda row: None,
+                 on_status: Callable[[str], None] = lambda line: None):
+        self.spec = spec
+        self.engine = engine
+        self.client = client
+        self.profiles = profiles
+        self.tasks = tasks
+        self.on_attempt = on_attempt
+        self.on_status = on_status
+        self.stopping = threading.Event()
+        self.labels = {"agentbench.run": spec.name}
+        self.endpoints: dict[str, Endpoint] = {}
+        self.images: dict[str, str] = {}
+        self.builtin: BuiltinModels | None = None
+
+    def pending(self) -> list[Attempt]:
+        """The attempts of the matrix that the store does not hold yet."""
+        with Session(self.engine) as session:
+            done = set(session.exec(select(AttemptRow.id).where(AttemptRow.run == self.spec.name)))
+        cells = [Attempt(t, p, a, e) for e in range(self.spec.epochs) for t in self.tasks for p in self.profiles for a in self.spec.agents]
+        return [c for c in cells if self._id(c) not in done]
+
+    def prepare(self) -> None:
+        """Check everything a user can get wrong before any attempt starts."""
+        for name in self.spec.agents:
+            get_agent(name)
+        for profile in self.profiles:
+            if profile.provider != "builtin":
+                endpoint = endpoint_for(profile, self.spec.base_url)
+                check_reachable(endpoint, profile.name)
+                self.endpoints[profile.name] = endpoint
+        for image in sorted({task.spec.image for task in self.tasks}):
+            self.images[image] = ensure_image(self.client, image, progress=self.on_status)
+        self._record_run()
+
+    def run(self) -> str:
+        """Run every pending attempt; returns the run's final status."""
+        self.prepare()
+        attempts = self.pending()
+        with ExitStack() as stack:
+            if any(p.provider == "builtin" for p in self.profiles):
+                self.builtin = stack.enter_context(BuiltinModels({t.id: t.solution_patch for t in self.tasks}))
+            pool = stack.enter_context(ThreadPoolExecutor(self.spec.workers, thread_name_prefix="attempt"))
+            futures = {pool.submit(self.run_attempt, attempt) for attempt in attempts}
+            try:
+                while futures:
+                    finished, futures = wait(futures, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        future.result()
+            except BaseException:
+                self.stopping.set()
+                for future in futures:
+                    future.cancel()
+                remove_containers(self.client, self.labels)
+                self._finish("interrupted")
+                raise
+        self._finish("completed")
+        return "completed"
+
+    def run_attempt(self, attempt: Attempt) -> AttemptRow | None:
+        """One attempt, end to end; None when the run is stopping."""
+        if self.stopping.is_set():
+            return None
+        key = self._id(attempt)
+        with Session(self.engine) as session:
+            session.exec(delete(StepRow).where(StepRow.attempt_id == key))
+            session.commit()
+        steps: list[Step] = []
+        started_at, started = utcnow(), time.monotonic()
+        labels = {**self.labels, "agentbench.role": "agent"}
+        stop, patch, verdict = AttemptStopped("sandbox_error"), "", None
+        try:
+            with DockerSandbox.start(self.client, self.images[attempt.task.spec.image], labels=labels, network=attempt.task.spec.network) as box:
+                prepare_workspace(box, attempt.task)
+                stop = self._run_agent(attempt, box, key, steps)
+                if stop.reason not in INFRA_STOPS:
+                    patch = workspace_diff(box)
+            wall_s = time.monotonic() - started
+            if stop.reason not in INFRA_STOPS:
+                verdict = grade(self.client, self.images[attempt.task.spec.image], attempt.task, patch, labels=self.labels)
+        except (SandboxError, docker.errors.DockerException) as exc:
+            if self.stopping.is_set():
+                return None
+            stop, wall_s = AttemptStopped("sandbox_error", str(exc)), time.monotonic() - started
+        if self.stopping.is_set():
+            return None
+        row = self._row(attempt, key, stop, steps, patch, verdict, wall_s, started_at)
+        with Session(self.engine) as session:
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+        self.on_attempt(row)
+        return row
+
+    def _run_agent(self, attempt: Attempt, box: DockerSandbox, key: str, steps: list[Step]) -> AttemptStopped:
+        endpoint = self._endpoint(attempt)
+        budget = self.spec.budget or Budget(steps=attempt.task.spec.limits.steps, seconds=attempt.task.spec.limits.seconds)
+
+        def on_step(step: Step) -> None:
+            steps.append(step)
+            self._store_step(key, step)
+
+        try:
+            get_agent(attempt.agent).run(attempt.task.spec.prompt, box, lambda left: chat_model(endpoint, left), budget, on_step)
+        except AttemptStopped as stop:
+            return stop
+        raise RuntimeError(f"agent {attempt.agent} returned without a stop reason")
+
+    def _endpoint(self, attempt: Attempt) -> Endpoint:
+        if attempt.profile.provider == "builtin":
+            return Endpoint(self.builtin.base_url(attempt.task.id), attempt.profile.resolved_model(), "none")
+        return self.endpoints[attempt.profile.name]
+
+    def _store_step(self, key: str, step: Step) -> None:
+        row = StepRow(
+            attempt_id=key, index=step.index, content=step.content,
+            tool_calls_json=json.dumps(step.tool_calls), tool_results_json=json.dumps(step.tool_results),
+            prompt_tokens=step.prompt_tokens, completion_tokens=step.completion_tokens, cached_tokens=step.cached_tokens,
+            model_s=step.model_s, tool_s=step.tool_s,
+        )
+        with Session(self.engine) as session:
+            session.add(row)
+            session.commit()
+
+    def _row(self, attempt, key, stop, steps, patch, verdict, wall_s, started_at) -> AttemptRow:
+        prompt = sum(s.prompt_tokens for s in steps)
+        completion = sum(s.completion_tokens for s in steps)
+        cached = sum(s.cached_tokens for s in steps)
+        solved = bool(verdict and verdict.solved)
+        status = "error" if stop.reason in INFRA_STOPS else ("solved" if solved else "unsolved")
+        return AttemptRow(
+            id=key, run=self.spec.name, task=attempt.task.id, model=attempt.profile.name, agent=attempt.agent,
+            epoch=attempt.epoch, baseline=attempt.profile.baseline, solved=solved, status=status,
+            stop_reason=stop.reason, detail=stop.detail[:2000], grade_status=verdict.status if verdict else None,
+            wall_s=wall_s, model_s=sum(s.model_s for s in steps), tool_s=sum(s.tool_s for s in steps),
+            grade_s=verdict.duration_s if verdict else 0.0, steps=len(steps),
+            prompt_tokens=prompt, completion_tokens=completion, cached_tokens=cached,
+            cost_usd=token_cost_usd(attempt.profile, prompt, completion, cached),
+            patch=patch, check_output=verdict.output if verdict else "", started_at=started_at,
+        )
+
+    def _id(self, attempt: Attempt) -> str:
+        return attempt_id(self.spec.name, attempt.task.id, attempt.profile.name, attempt.agent, attempt.epoch)
+
+    def _record_run(self) -> None:
+        with Session(self.engine) as session:
+            row = session.get(RunRow, self.spec.name) or RunRow(name=self.spec.name, spec_json="", agentbench_version=__version__)
+            row.spec_json, row.status, row.finished_at = self.spec.model_dump_json(), "running", None
+            session.add(row)
+            session.commit()
+
+    def _finish(self, status: str) -> None:
+        with Session(self.engine) as session:
+            row = session.get(RunRow, self.spec.name)
+            row.status, row.finished_at = status, utcnow()
+            session.add(row)
+            session.commit()
+
+
+def check_suite_ids(tasks: list[Task]) -> None:
+    """Two suites may not bring the same task id into one run."""
+    seen: set[str] = set()
+    for task in tasks:
+        if task.id in seen:
+            raise UserError(f"Task id {task.id!r} appears twice in this run; give each suite a distinct folder name.")
+        seen.add(task.id)
