@@ -54,6 +54,7 @@ class DockerSandbox:
             container = client.containers.run(
                 image,
                 command=["sleep", "infinity"],
+                init=True,
                 detach=True,
                 labels={LABEL: "1", **(labels or {})},
                 network_disabled=not network,

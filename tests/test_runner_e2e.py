@@ -1,0 +1,124 @@
+"""Whole attempts in real Docker against a scripted model over real HTTP."""
+
+import json
+
+import pytest
+from sqlmodel import Session, select
+
+from agentbench.models.chat_server import Reply, ToolCall
+from agentbench.models.profiles import ModelProfile
+from agentbench.report import build_report
+from agentbench.runner import Runner
+from agentbench.spec import Budget, RunSpec
+from agentbench.store import StepRow, get_run, run_attempts
+from agentbench.tasks import load_suite
+
+from conftest import FIXTURES
+
+FIXED = '"""Arithmetic helpers."""\n\n\ndef add(a, b):\n    """Return the sum of a and b."""\n    return a + b\n'
+
+
+def run_scripted(engine, docker_client, server, name, budget=None):
+    profile = ModelProfile(name="scripted", provider="openai", model="scripted", base_url=server.url)
+    spec = RunSpec(name=name, models=["scripted"], suites=[str(FIXTURES / "tiny")], budget=budget)
+    Runner(spec, engine, docker_client, [profile], load_suite(str(FIXTURES / "tiny"))).run()
+    assert not docker_client.containers.list(all=True, filters={"label": f"agentbench.run={name}"})
+    [attempt] = run_attempts(engine, name)
+    return attempt
+
+
+def call(name, **arguments):
+    return ToolCall(name, arguments)
+
+
+def test_a_correct_fix_is_solved_and_tokens_match_usage(engine, docker_client, python_image, scripted_server):
+    server = scripted_server([
+        Reply(tool_calls=[call("read_file", path="calc.py")], prompt_tokens=100, completion_tokens=10),
+        Reply(tool_calls=[call("write_file", path="calc.py", content=FIXED)], prompt_tokens=200, completion_tokens=20),
+        Reply(tool_calls=[call("bash", command="python3 -c 'import calc; print(calc.add(2, 3))'")], prompt_tokens=300, completion_tokens=30),
+        Reply(tool_calls=[call("submit")], prompt_tokens=400, completion_tokens=40),
+    ])
+    attempt = run_scripted(engine, docker_client, server, "e2e-fixed")
+    assert (attempt.solved, attempt.status, attempt.stop_reason) == (True, "solved", "submitted")
+    assert "+    return a + b" in attempt.patch
+    assert (attempt.prompt_tokens, attempt.completion_tokens, attempt.steps) == (1000, 100, 4)
+    with Session(engine) as session:
+        steps = session.exec(select(StepRow).order_by(StepRow.index)).all()
+    assert [s.tool_calls[0]["name"] for s in steps] == ["read_file", "write_file", "bash", "submit"]
+    assert "    5      \"\"\"Return the sum of a and b.\"\"\"" in steps[0].tool_results[0]
+    assert steps[2].tool_results[0] == "exit code: 0\n5\n"
+    report = build_report(get_run(engine, "e2e-fixed"), run_attempts(engine, "e2e-fixed"))
+    [config] = report["configs"]
+    assert (config["solved"], config["prompt_tokens"], config["completion_tokens"]) == (1, 1000, 100)
+    assert report["attempts"][0]["task"] == "tiny/add-numbers"
+
+
+def test_a_wrong_fix_is_not_solved(engine, docker_client, python_image, scripted_server):
+    wrong = FIXED.replace("a + b", "a * b")
+    server = scripted_server([Reply(tool_calls=[call("write_file", path="calc.py", content=wrong)]), Reply(tool_calls=[call("submit")])])
+    attempt = run_scripted(engine, docker_client, server, "e2e-wrong")
+    assert (attempt.solved, attempt.status, attempt.grade_status) == (False, "unsolved", "failed")
+    assert "assert 6 == 5" in attempt.check_output
+
+
+def test_reading_or_editing_hidden_tests_cannot_change_the_verdict(engine, docker_client, python_image, scripted_server):
+    passing = "def test_add_positive():\n    pass\n\n\ndef test_add_negative():\n    pass\n"
+    force_pass = ("import pytest\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+                  "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n")
+    server = scripted_server([
+        Reply(tool_calls=[call("bash", command="ls -R /grader; cat /grader/tests/*.py")]),
+        Reply(tool_calls=[call("write_file", path="/grader/tests/test_add_numbers.py", content=passing)]),
+        Reply(tool_calls=[call("write_file", path="conftest.py", content=force_pass)]),
+        Reply(tool_calls=[call("write_file", path="pytest.py", content="import sys\nsys.exit(0)\n")]),
+        Reply(tool_calls=[call("write_file", path="pytest.ini", content="[pytest]\naddopts = --collect-only\n")]),
+        Reply(tool_calls=[call("submit")]),
+    ])
+    attempt = run_scripted(engine, docker_client, server, "e2e-cheat")
+    with Session(engine) as session:
+        first = session.exec(select(StepRow).where(StepRow.index == 0)).one()
+    assert "No such file or directory" in first.tool_results[0]
+    assert "conftest.py" in attempt.patch and "/grader" not in attempt.patch
+    assert (attempt.solved, attempt.grade_status) == (False, "failed")
+
+
+def test_malformed_and_unknown_tool_calls_are_answered_and_the_attempt_goes_on(engine, docker_client, python_image, scripted_server):
+    server = scripted_server([
+        Reply(tool_calls=[ToolCall("write_file", '{"path": "calc.py", "content": ')]),
+        Reply(tool_calls=[call("rm_rf", path="/")]),
+        Reply(tool_calls=[call("bash")]),
+        Reply(tool_calls=[call("write_file", path="calc.py", content=FIXED)]),
+        Reply(tool_calls=[call("submit")]),
+    ])
+    attempt = run_scripted(engine, docker_client, server, "e2e-malformed")
+    assert attempt.solved and attempt.steps == 5
+    results = [json.loads(r.tool_results_json)[0] for r in _steps(engine)[:3]]
+    assert results[0].startswith("Error: the arguments of write_file are not valid JSON")
+    assert results[1].startswith("Error: unknown tool 'rm_rf'")
+    assert results[2].startswith("Error: bad arguments for bash")
+    tool_messages = [m for m in server.requests[-1]["messages"] if m["role"] == "tool"]
+    assert len(tool_messages) == 4
+
+
+def _steps(engine):
+    with Session(engine) as session:
+        return session.exec(select(StepRow).order_by(StepRow.index)).all()
+
+
+def test_step_budget_stops_the_attempt(engine, docker_client, python_image, scripted_server):
+    server = scripted_server([Reply(tool_calls=[call("bash", command="true")])] * 10)
+    attempt = run_scripted(engine, docker_client, server, "e2e-steps", budget=Budget(steps=3))
+    assert (attempt.stop_reason, attempt.steps, attempt.solved) == ("step_limit", 3, False)
+
+
+def test_wall_clock_limit_stops_the_attempt(engine, docker_client, python_image, scripted_server):
+    server = scripted_server([Reply(tool_calls=[call("bash", command="sleep 60")])])
+    attempt = run_scripted(engine, docker_client, server, "e2e-time", budget=Budget(seconds=3))
+    assert attempt.stop_reason == "time_limit"
+    assert attempt.wall_s < 20
+
+
+def test_a_failing_endpoint_is_a_model_error_not_an_agent_failure(engine, docker_client, python_image, scripted_server):
+    server = scripted_server([Reply(status=500)] * 5)
+    attempt = run_scripted(engine, docker_client, server, "e2e-model-error")
+    assert (attempt.status, attempt.stop_reason, attempt.grade_status) == ("error", "model_error", None)
+    assert "Error code: 500" in attempt.detail

@@ -1,0 +1,72 @@
+"""The Docker sandbox against a real engine: exec, files, limits, labels, cleanup."""
+
+import time
+
+import pytest
+
+from agentbench.sandbox.docker import LABEL, DockerSandbox, remove_containers
+
+
+@pytest.fixture
+def box(docker_client, python_image):
+    with DockerSandbox.start(docker_client, python_image, labels={"agentbench.run": "test-sandbox"}) as sandbox:
+        yield sandbox
+
+
+def test_exec_reports_exit_code_output_and_duration(box):
+    result = box.exec("echo out; echo err >&2; exit 3")
+    assert (result.exit_code, result.stdout, result.stderr) == (3, "out\n", "err\n")
+    assert result.duration_s > 0 and not result.timed_out
+    assert box.exec("pwd").stdout == "/workspace\n"
+    assert box.exec("pwd", cwd="/tmp").stdout == "/tmp\n"
+
+
+def test_timeout_kills_the_command_inside_the_container(box):
+    started = time.monotonic()
+    result = box.exec("sleep 300 & sleep 300; echo never", timeout=2)
+    assert result.timed_out and result.exit_code == 124
+    assert time.monotonic() - started < 10
+    assert "never" not in result.stdout
+    assert box.exec("pgrep -c sleep").stdout.strip() == "1"  # only the idle `sleep infinity` is left
+
+
+def test_output_is_capped(docker_client, python_image):
+    from agentbench.sandbox import SandboxLimits
+
+    with DockerSandbox.start(docker_client, python_image, limits=SandboxLimits(output_bytes=1000)) as small:
+        result = small.exec("head -c 100000 /dev/zero | tr '\\0' x")
+    assert result.truncated and len(result.stdout) == 1000
+
+
+def test_files_round_trip(box, tmp_path):
+    box.write_file("/workspace/a/b.txt", "héllo\n")
+    assert box.read_file("/workspace/a/b.txt") == "héllo\n"
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "f.py").write_text("x = 1\n")
+    box.copy_in(tmp_path / "dir", "/data")
+    assert box.exec("cat /data/f.py; stat -c %u /data/f.py").stdout == "x = 1\n0\n"
+    with pytest.raises(FileNotFoundError):
+        box.read_file("/nope")
+
+
+def test_container_is_limited_labelled_and_offline(box):
+    box.container.reload()
+    host = box.container.attrs["HostConfig"]
+    assert host["Memory"] == 2 * 1024**3 and host["PidsLimit"] == 512 and host["NanoCpus"] == 10**9
+    assert host["Privileged"] is False and "ALL" in host["CapDrop"]
+    assert box.container.labels[LABEL] == "1"
+    assert box.exec("python3 -c \"import socket; socket.create_connection(('1.1.1.1', 53), 2)\"").exit_code != 0
+
+
+def test_close_removes_the_container(docker_client, python_image):
+    box = DockerSandbox.start(docker_client, python_image)
+    container_id = box.container.id
+    box.close()
+    box.close()
+    assert not docker_client.containers.list(all=True, filters={"id": container_id})
+
+
+def test_remove_containers_by_label(docker_client, python_image):
+    DockerSandbox.start(docker_client, python_image, labels={"agentbench.run": "orphaned"})
+    assert remove_containers(docker_client, {"agentbench.run": "orphaned"}) == 1
+    assert not docker_client.containers.list(all=True, filters={"label": "agentbench.run=orphaned"})

@@ -1,0 +1,73 @@
+"""Task loading: the shipped suite is well-formed; bad task folders get one clear sentence."""
+
+import shutil
+
+import pytest
+
+from agentbench.errors import UserError
+from agentbench.tasks import load_suite
+
+from conftest import FIXTURES
+
+
+def test_shipped_multistep_suite_has_ten_mixed_tasks():
+    tasks = load_suite("multistep")
+    assert len(tasks) >= 10
+    assert len({t.id for t in tasks}) == len(tasks)
+    hard = [t for t in tasks if "hard" in t.spec.tags]
+    assert len(hard) >= 3
+    for task in tasks:
+        assert task.id.startswith("multistep/")
+        assert task.solution_patch.startswith("diff --git"), task.id
+        assert any(task.tests_dir.rglob("test_*.py")), task.id
+
+
+def test_hidden_tests_are_not_in_the_workspace():
+    for task in load_suite("multistep"):
+        hidden = {p.name for p in task.tests_dir.rglob("*.py")}
+        visible = {p.name for p in task.workspace_dir.rglob("*.py")}
+        assert not hidden & visible, task.id
+
+
+def test_task_filter_and_unknown_task():
+    assert [t.id for t in load_suite(str(FIXTURES / "tiny"), ["add-numbers"])] == ["tiny/add-numbers"]
+    with pytest.raises(UserError, match="has no task nope"):
+        load_suite(str(FIXTURES / "tiny"), ["nope"])
+
+
+def _copy_fixture(tmp_path):
+    suite = tmp_path / "suite"
+    shutil.copytree(FIXTURES / "tiny", suite)
+    return suite, suite / "add-numbers" / "task.yaml"
+
+
+def test_missing_check_names_file_and_field(tmp_path):
+    suite, yaml_path = _copy_fixture(tmp_path)
+    yaml_path.write_text("\n".join(l for l in yaml_path.read_text().splitlines() if not l.startswith("check:")))
+    with pytest.raises(UserError) as caught:
+        load_suite(str(suite))
+    assert str(caught.value) == f"{yaml_path}: field `check` is required."
+
+
+def test_unknown_field_is_an_error_not_a_silent_default(tmp_path):
+    suite, yaml_path = _copy_fixture(tmp_path)
+    yaml_path.write_text(yaml_path.read_text() + "timeout: 5\n")
+    with pytest.raises(UserError, match=r"field `timeout` extra inputs are not permitted"):
+        load_suite(str(suite))
+
+
+def test_bad_yaml_and_missing_workspace(tmp_path):
+    suite, yaml_path = _copy_fixture(tmp_path)
+    text = yaml_path.read_text()
+    yaml_path.write_text("prompt: [unclosed\n")
+    with pytest.raises(UserError, match="is not valid YAML"):
+        load_suite(str(suite))
+    yaml_path.write_text(text)
+    shutil.rmtree(suite / "add-numbers" / "workspace")
+    with pytest.raises(UserError, match="field `workspace` names .* which is not a folder"):
+        load_suite(str(suite))
+
+
+def test_suite_that_does_not_exist():
+    with pytest.raises(UserError, match=r"Suite 'no-such-suite' is neither a folder nor a suite under .* \(known: .*multistep"):
+        load_suite("no-such-suite")
