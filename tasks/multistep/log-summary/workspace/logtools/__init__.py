@@ -1,0 +1,1 @@
+"""Small utilities for the web tier's access logs."""

@@ -1,0 +1,1 @@
+"""Shipment records: storage, schema and migrations."""

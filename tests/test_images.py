@@ -1,0 +1,23 @@
+"""Image tiers: hash-tagged, reused when unchanged, and a CA bundle layered in on request."""
+
+from agentbench.sandbox.docker import DockerSandbox
+from agentbench.sandbox.images import BASE_TAG, CA_PATH, ensure_image
+
+
+def test_recipe_images_are_reused_when_unchanged(docker_client, python_image):
+    assert python_image.startswith("agentbench/python:")
+    assert ensure_image(docker_client, "python") == python_image
+    base = docker_client.images.get(BASE_TAG)
+    assert base.id in [layer["Id"] for layer in docker_client.images.get(python_image).history()]
+
+
+def test_ca_bundle_is_trusted_inside_images(docker_client, python_image, tmp_path):
+    bundle = tmp_path / "corp-ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n")
+    tag = ensure_image(docker_client, "python", ca_bundle=bundle)
+    assert tag != python_image
+    with DockerSandbox.start(docker_client, tag) as box:
+        assert box.read_file(CA_PATH) == bundle.read_text()
+        assert box.exec("echo $PIP_CERT $SSL_CERT_FILE").stdout.split() == [CA_PATH, CA_PATH]
+        assert box.exec("python3 --version && git --version && python3 -m pytest --version").exit_code == 0
+    docker_client.images.remove(tag)
