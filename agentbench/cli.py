@@ -22,7 +22,7 @@ from agentbench.runner import Runner, check_suite_ids
 from agentbench.sandbox.docker import docker_client, remove_containers
 from agentbench.sandbox.images import ca_bundle_from_env, ensure_image, list_images, prune_images, recipe_names
 from agentbench.spec import RunSpec
-from agentbench.store import get_run, open_store, run_attempts
+from agentbench.store import get_run, list_runs, open_store, run_attempts
 from agentbench.tasks import load_suite
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -74,7 +74,6 @@ def run(
     engine = open_store()
     signal.signal(signal.SIGTERM, _raise_interrupt)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
-        runner = Runner(spec, engine, docker_client(), profiles, tasks, on_status=lambda line: bar.console.print(f"[dim]{line}[/]", highlight=False))
         job = bar.add_task(f"run {spec.name}", total=None)
 
         def on_attempt(row) -> None:
@@ -82,10 +81,10 @@ def run(
             bar.console.print(f"{row.task}  {row.model}/{row.agent}#{row.epoch}  {mark}  ({row.stop_reason}, {row.wall_s:.1f} s)", highlight=False)
             bar.advance(job)
 
-        runner.on_attempt = on_attempt
+        runner = Runner(spec, engine, docker_client(), profiles, tasks, on_attempt=on_attempt,
+                        on_status=lambda line: bar.console.print(f"[dim]{line}[/]", highlight=False),
+                        on_start=lambda count: bar.update(job, total=count))
         try:
-            runner.prepare()
-            bar.update(job, total=len(runner.pending()))
             runner.run()
         except KeyboardInterrupt:
             err_console.print(f"interrupted: containers removed; resume with `agentbench run --resume {spec.name}`")
@@ -117,15 +116,10 @@ def report(
 @app.command()
 def runs() -> None:
     """The runs in the store, newest first."""
-    from sqlmodel import Session, select
-
-    from agentbench.store import RunRow
-
     engine = open_store()
     table = Table("run", "status", "created", "attempts")
-    with Session(engine) as session:
-        for row in session.exec(select(RunRow).order_by(RunRow.created_at.desc())):
-            table.add_row(row.name, row.status, row.created_at.strftime("%Y-%m-%d %H:%M"), str(len(run_attempts(engine, row.name))))
+    for row in list_runs(engine):
+        table.add_row(row.name, row.status, row.created_at.strftime("%Y-%m-%d %H:%M"), str(len(run_attempts(engine, row.name))))
     console.print(table)
 
 

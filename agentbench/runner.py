@@ -49,11 +49,15 @@ class Attempt:
 
 
 class Runner:
-    """Runs a RunSpec against the store; `on_attempt` hears of each attempt as it is stored."""
+    """Runs a RunSpec against the store.
+
+    Callbacks: `on_status` hears set-up progress (image builds), `on_start` the number of
+    attempts to run, `on_attempt` each attempt as it is stored.
+    """
 
     def __init__(self, spec: RunSpec, engine, client: docker.DockerClient, profiles: list[ModelProfile],
                  tasks: list[Task], on_attempt: Callable[[AttemptRow], None] = lambda row: None,
-                 on_status: Callable[[str], None] = lambda line: None):
+                 on_status: Callable[[str], None] = lambda line: None, on_start: Callable[[int], None] = lambda n: None):
         self.spec = spec
         self.engine = engine
         self.client = client
@@ -61,6 +65,7 @@ class Runner:
         self.tasks = tasks
         self.on_attempt = on_attempt
         self.on_status = on_status
+        self.on_start = on_start
         self.stopping = threading.Event()
         self.labels = {"agentbench.run": spec.name}
         self.endpoints: dict[str, Endpoint] = {}
@@ -91,6 +96,7 @@ class Runner:
         """Run every pending attempt; returns the run's final status."""
         self.prepare()
         attempts = self.pending()
+        self.on_start(len(attempts))
         with ExitStack() as stack:
             if any(p.provider == "builtin" for p in self.profiles):
                 self.builtin = stack.enter_context(BuiltinModels({t.id: t.solution_patch for t in self.tasks}))

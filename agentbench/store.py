@@ -106,10 +106,15 @@ def open_store(url: str | None = None):
     return engine
 
 
-def latest_run(engine) -> str | None:
+def list_runs(engine) -> list[RunRow]:
+    """Every run, newest first."""
     with Session(engine) as session:
-        row = session.exec(select(RunRow).order_by(RunRow.created_at.desc())).first()
-        return row.name if row else None
+        return list(session.exec(select(RunRow).order_by(RunRow.created_at.desc())))
+
+
+def latest_run(engine) -> str | None:
+    runs = list_runs(engine)
+    return runs[0].name if runs else None
 
 
 def get_run(engine, name: str | None) -> RunRow:

@@ -1,0 +1,1 @@
+"""bookshelf: a tiny command-line catalogue of the books you own."""

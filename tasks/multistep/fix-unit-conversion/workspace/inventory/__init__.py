@@ -1,0 +1,1 @@
+"""Warehouse inventory helpers: items, unit conversion, shipping quotes, customs."""

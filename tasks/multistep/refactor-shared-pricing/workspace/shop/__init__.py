@@ -1,0 +1,1 @@
+"""shop: cart, invoices and sales quotes for the B2B web shop. Prices are integer cents."""
