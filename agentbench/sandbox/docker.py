@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+import shlex
 import tarfile
 import time
 from pathlib import Path
@@ -74,7 +75,7 @@ class DockerSandbox:
             raise SandboxError(f"could not start a container from {image}: {exc}") from exc
         sandbox = cls(container, limits)
         try:
-            sandbox.exec(f"mkdir -p {workdir}", cwd="/")
+            sandbox.exec(f"mkdir -p {shlex.quote(workdir)}", cwd="/")
         except BaseException:
             sandbox.close()
             raise
@@ -121,7 +122,7 @@ class DockerSandbox:
     def write_file(self, path: str, content: str) -> None:
         """Create or replace a file, making its parent folders."""
         parent, name = posixpath.split(posixpath.normpath(path))
-        self.exec(f"mkdir -p '{parent}'", cwd="/")
+        self.exec(f"mkdir -p {shlex.quote(parent)}", cwd="/")
         data = content.encode("utf-8")
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
@@ -132,7 +133,7 @@ class DockerSandbox:
 
     def copy_in(self, src: Path, dest: str) -> None:
         """Copy a host file or folder's contents to `dest` in the container, owned by root."""
-        self.exec(f"mkdir -p '{dest}'", cwd="/")
+        self.exec(f"mkdir -p {shlex.quote(dest)}", cwd="/")
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
             if src.is_dir():
