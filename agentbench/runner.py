@@ -20,7 +20,7 @@ from sqlmodel import Session, delete, select
 
 from agentbench import __version__
 from agentbench.agents import get_agent
-from agentbench.agents.base import AttemptStopped, Step
+from agentbench.agents.base import AttemptStopped, ModelAccess, Step
 from agentbench.errors import UserError
 from agentbench.grading import grade
 from agentbench.models.builtin import BuiltinModels
@@ -30,12 +30,12 @@ from agentbench.models.profiles import ModelProfile
 from agentbench.sandbox import SandboxError
 from agentbench.sandbox.docker import DockerSandbox, remove_containers
 from agentbench.sandbox.images import ensure_image
-from agentbench.spec import Budget, RunSpec
+from agentbench.spec import RunSpec
 from agentbench.store import AttemptRow, RunRow, StepRow, attempt_id, utcnow
 from agentbench.tasks import Task
 from agentbench.workspace import prepare_workspace, workspace_diff
 
-INFRA_STOPS = {"model_error", "sandbox_error"}
+INFRA_STOPS = {"model_error", "sandbox_error"}  # the endpoint's or the harness's failure, not the agent's
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,10 @@ class Runner:
         """Check everything a user can get wrong before any attempt starts."""
         for name in self.spec.agents:
             get_agent(name)
+        if self.spec.budget.dollars is not None:
+            unpriced = [p.name for p in self.profiles if token_cost_usd(p, 0, 0) is None]
+            if unpriced:
+                raise UserError(f"A dollar budget needs token prices, and profile(s) {', '.join(unpriced)} have none; add `prices` or drop the dollar budget.")
         for profile in self.profiles:
             if profile.provider != "builtin":
                 endpoint = endpoint_for(profile, self.spec.base_url)
@@ -153,15 +157,21 @@ class Runner:
         return row
 
     def _run_agent(self, attempt: Attempt, box: DockerSandbox, key: str, steps: list[Step]) -> AttemptStopped:
-        endpoint = self._endpoint(attempt)
-        budget = self.spec.budget or Budget(steps=attempt.task.spec.limits.steps, seconds=attempt.task.spec.limits.seconds)
+        endpoint, profile = self._endpoint(attempt), attempt.profile
+        agent = get_agent(attempt.agent)
+        budget = self.spec.budget.for_task(attempt.task.spec.limits, agent.step_cap)
+        model = ModelAccess(
+            chat=lambda seconds_left: chat_model(endpoint, seconds_left),
+            context_window=profile.context_tokens(),
+            price=lambda prompt, completion, cached: token_cost_usd(profile, prompt, completion, cached),
+        )
 
         def on_step(step: Step) -> None:
             steps.append(step)
             self._store_step(key, step)
 
         try:
-            get_agent(attempt.agent).run(attempt.task.spec.prompt, box, lambda left: chat_model(endpoint, left), budget, on_step)
+            agent.run(attempt.task.spec.prompt, box, model, budget, on_step)
         except AttemptStopped as stop:
             return stop
         raise RuntimeError(f"agent {attempt.agent} returned without a stop reason")
@@ -173,7 +183,7 @@ class Runner:
 
     def _store_step(self, key: str, step: Step) -> None:
         row = StepRow(
-            attempt_id=key, index=step.index, content=step.content,
+            attempt_id=key, index=step.index, phase=step.phase, content=step.content, note=step.note,
             tool_calls_json=json.dumps(step.tool_calls), tool_results_json=json.dumps(step.tool_results),
             prompt_tokens=step.prompt_tokens, completion_tokens=step.completion_tokens, cached_tokens=step.cached_tokens,
             model_s=step.model_s, tool_s=step.tool_s,

@@ -6,15 +6,28 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentbench.tasks.model import Limits
+
 
 class Budget(BaseModel):
-    """Ceilings on one attempt; the first one reached ends it."""
+    """Ceilings on one attempt; the first one reached ends it. Unset steps and seconds
+    fall back on the task's limits; unset tokens and dollars are unlimited."""
 
     model_config = ConfigDict(extra="forbid")
 
-    steps: int = Field(30, gt=0, description="Most model calls.")
-    seconds: float = Field(600, gt=0, description="Most wall-clock seconds for the agent.")
+    steps: int | None = Field(None, gt=0, description="Most model calls.")
+    seconds: float | None = Field(None, gt=0, description="Most wall-clock seconds for the agent.")
+    tokens: int | None = Field(None, gt=0, description="Most prompt + completion tokens.")
+    dollars: float | None = Field(None, gt=0, description="Most USD spent on model calls.")
     command_timeout_s: float = Field(120, gt=0, description="Most seconds one tool command may run.")
+
+    def for_task(self, limits: Limits, step_cap: int | None = None) -> Budget:
+        """This budget with the task's limits filled in, steps capped by the scaffold."""
+        steps = self.steps or limits.steps
+        return self.model_copy(update={
+            "steps": min(steps, step_cap) if step_cap else steps,
+            "seconds": self.seconds or limits.seconds,
+        })
 
 
 class RunSpec(BaseModel):
@@ -30,4 +43,4 @@ class RunSpec(BaseModel):
     epochs: int = Field(1, gt=0, description="Attempts per (task, model, agent).")
     workers: int = Field(2, gt=0, description="Attempts running at once.")
     base_url: str | None = Field(None, description="Use this running server for every non-builtin model.")
-    budget: Budget | None = Field(None, description="Overrides each task's own limits when set.")
+    budget: Budget = Field(default_factory=Budget, description="Per-attempt ceilings; unset ones come from each task.")

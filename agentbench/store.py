@@ -67,6 +67,7 @@ class StepRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     attempt_id: str = Field(index=True)
     index: int
+    phase: str = "act"
     content: str = ""
     tool_calls_json: str = "[]"
     tool_results_json: str = "[]"
@@ -75,6 +76,7 @@ class StepRow(SQLModel, table=True):
     cached_tokens: int = 0
     model_s: float = 0.0
     tool_s: float = 0.0
+    note: str = ""
     created_at: datetime = Field(default_factory=utcnow)
 
     @property

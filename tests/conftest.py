@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from agentbench.models.builtin import turns_taken
 from agentbench.models.chat_server import ChatServer, Reply
 from agentbench.store import open_store
 
@@ -54,7 +53,7 @@ class Script:
         self.replies = replies
 
     def __call__(self, request: dict, route: str) -> Reply:
-        turn = turns_taken(request)
+        turn = sum(1 for message in request["messages"] if message["role"] == "assistant")
         return self.replies[turn] if turn < len(self.replies) else Reply(content="done", prompt_tokens=1, completion_tokens=1)
 
 

@@ -4,7 +4,7 @@ import openai
 import pytest
 from langchain_core.messages import HumanMessage
 
-from agentbench.agents.tools import TOOL_SCHEMAS
+from agentbench.agents.tools import EDIT_TOOLS
 from agentbench.models.builtin import BuiltinModels, oracle_plan
 from agentbench.models.chat_server import Reply, ToolCall
 from agentbench.models.endpoint import Endpoint, chat_model
@@ -13,7 +13,7 @@ from agentbench.models.endpoint import Endpoint, chat_model
 def test_tool_calls_and_usage_reach_chat_openai(scripted_server):
     server = scripted_server([Reply(content="looking", tool_calls=[ToolCall("bash", {"command": "ls"})],
                                     prompt_tokens=123, completion_tokens=45)])
-    llm = chat_model(Endpoint(server.url, "scripted", "none")).bind_tools(TOOL_SCHEMAS)
+    llm = chat_model(Endpoint(server.url, "scripted", "none")).bind_tools(EDIT_TOOLS)
     reply = llm.invoke([HumanMessage("hi")])
     assert reply.tool_calls[0]["name"] == "bash" and reply.tool_calls[0]["args"] == {"command": "ls"}
     assert reply.usage_metadata["input_tokens"] == 123
@@ -47,8 +47,8 @@ def test_models_route_lists_served_models():
 
 def test_oracle_uses_whichever_tools_the_agent_offers():
     patch = "diff --git a/x b/x\n"
-    with_write = oracle_plan(patch, ["bash", "write_file", "submit"])
-    assert [c.name for c in with_write] == ["write_file", "bash", "submit"]
+    with_write = oracle_plan(patch, ["bash", "create_file", "submit"])
+    assert [c.name for c in with_write] == ["create_file", "bash", "submit"]
     bash_only = oracle_plan(patch, ["bash"])
     assert [c.name for c in bash_only] == ["bash"]
     assert patch in bash_only[0].arguments["command"]

@@ -18,9 +18,9 @@ from conftest import FIXTURES
 FIXED = '"""Arithmetic helpers."""\n\n\ndef add(a, b):\n    """Return the sum of a and b."""\n    return a + b\n'
 
 
-def run_scripted(engine, docker_client, server, name, budget=None):
-    profile = ModelProfile(name="scripted", provider="openai", model="scripted", base_url=server.url)
-    spec = RunSpec(name=name, models=["scripted"], suites=[str(FIXTURES / "tiny")], budget=budget)
+def run_scripted(engine, docker_client, server, name, budget=Budget(), agent="fast", profile_fields=None):
+    profile = ModelProfile(name="scripted", provider="openai", model="scripted", base_url=server.url, **(profile_fields or {}))
+    spec = RunSpec(name=name, models=["scripted"], agents=[agent], suites=[str(FIXTURES / "tiny")], budget=budget)
     Runner(spec, engine, docker_client, [profile], load_suite(str(FIXTURES / "tiny"))).run()
     assert not docker_client.containers.list(all=True, filters={"label": f"agentbench.run={name}"})
     [attempt] = run_attempts(engine, name)
@@ -33,8 +33,8 @@ def call(name, **arguments):
 
 def test_a_correct_fix_is_solved_and_tokens_match_usage(engine, docker_client, python_image, scripted_server):
     server = scripted_server([
-        Reply(tool_calls=[call("read_file", path="calc.py")], prompt_tokens=100, completion_tokens=10),
-        Reply(tool_calls=[call("write_file", path="calc.py", content=FIXED)], prompt_tokens=200, completion_tokens=20),
+        Reply(tool_calls=[call("view", path="calc.py")], prompt_tokens=100, completion_tokens=10),
+        Reply(tool_calls=[call("create_file", path="calc.py", content=FIXED)], prompt_tokens=200, completion_tokens=20),
         Reply(tool_calls=[call("bash", command="python3 -c 'import calc; print(calc.add(2, 3))'")], prompt_tokens=300, completion_tokens=30),
         Reply(tool_calls=[call("submit")], prompt_tokens=400, completion_tokens=40),
     ])
@@ -44,7 +44,7 @@ def test_a_correct_fix_is_solved_and_tokens_match_usage(engine, docker_client, p
     assert (attempt.prompt_tokens, attempt.completion_tokens, attempt.steps) == (1000, 100, 4)
     with Session(engine) as session:
         steps = session.exec(select(StepRow).order_by(StepRow.index)).all()
-    assert [s.tool_calls[0]["name"] for s in steps] == ["read_file", "write_file", "bash", "submit"]
+    assert [s.tool_calls[0]["name"] for s in steps] == ["view", "create_file", "bash", "submit"]
     assert "    5      \"\"\"Return the sum of a and b.\"\"\"" in steps[0].tool_results[0]
     assert steps[2].tool_results[0] == "exit code: 0\n5\n"
     report = build_report(get_run(engine, "e2e-fixed"), run_attempts(engine, "e2e-fixed"))
@@ -55,7 +55,7 @@ def test_a_correct_fix_is_solved_and_tokens_match_usage(engine, docker_client, p
 
 def test_a_wrong_fix_is_not_solved(engine, docker_client, python_image, scripted_server):
     wrong = FIXED.replace("a + b", "a * b")
-    server = scripted_server([Reply(tool_calls=[call("write_file", path="calc.py", content=wrong)]), Reply(tool_calls=[call("submit")])])
+    server = scripted_server([Reply(tool_calls=[call("create_file", path="calc.py", content=wrong)]), Reply(tool_calls=[call("submit")])])
     attempt = run_scripted(engine, docker_client, server, "e2e-wrong")
     assert (attempt.solved, attempt.status, attempt.grade_status) == (False, "unsolved", "failed")
     assert "assert 6 == 5" in attempt.check_output
@@ -67,10 +67,10 @@ def test_reading_or_editing_hidden_tests_cannot_change_the_verdict(engine, docke
                   "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n")
     server = scripted_server([
         Reply(tool_calls=[call("bash", command="ls -R /grader; cat /grader/tests/*.py")]),
-        Reply(tool_calls=[call("write_file", path="/grader/tests/test_add_numbers.py", content=passing)]),
-        Reply(tool_calls=[call("write_file", path="conftest.py", content=force_pass)]),
-        Reply(tool_calls=[call("write_file", path="pytest.py", content="import sys\nsys.exit(0)\n")]),
-        Reply(tool_calls=[call("write_file", path="pytest.ini", content="[pytest]\naddopts = --collect-only\n")]),
+        Reply(tool_calls=[call("create_file", path="/grader/tests/test_add_numbers.py", content=passing)]),
+        Reply(tool_calls=[call("create_file", path="conftest.py", content=force_pass)]),
+        Reply(tool_calls=[call("create_file", path="pytest.py", content="import sys\nsys.exit(0)\n")]),
+        Reply(tool_calls=[call("create_file", path="pytest.ini", content="[pytest]\naddopts = --collect-only\n")]),
         Reply(tool_calls=[call("submit")]),
     ])
     attempt = run_scripted(engine, docker_client, server, "e2e-cheat")
@@ -83,16 +83,16 @@ def test_reading_or_editing_hidden_tests_cannot_change_the_verdict(engine, docke
 
 def test_malformed_and_unknown_tool_calls_are_answered_and_the_attempt_goes_on(engine, docker_client, python_image, scripted_server):
     server = scripted_server([
-        Reply(tool_calls=[ToolCall("write_file", '{"path": "calc.py", "content": ')]),
+        Reply(tool_calls=[ToolCall("create_file", '{"path": "calc.py", "content": ')]),
         Reply(tool_calls=[call("rm_rf", path="/")]),
         Reply(tool_calls=[call("bash")]),
-        Reply(tool_calls=[call("write_file", path="calc.py", content=FIXED)]),
+        Reply(tool_calls=[call("create_file", path="calc.py", content=FIXED)]),
         Reply(tool_calls=[call("submit")]),
     ])
     attempt = run_scripted(engine, docker_client, server, "e2e-malformed")
     assert attempt.solved and attempt.steps == 5
     results = [json.loads(r.tool_results_json)[0] for r in _steps(engine)[:3]]
-    assert results[0].startswith("Error: the arguments of write_file are not valid JSON")
+    assert results[0].startswith("Error: the arguments of create_file are not valid JSON")
     assert results[1].startswith("Error: unknown tool 'rm_rf'")
     assert results[2].startswith("Error: bad arguments for bash")
     tool_messages = [m for m in server.requests[-1]["messages"] if m["role"] == "tool"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from agentbench.agents.base import Agent
+from agentbench.agents.deliberate import DeliberateAgent
 from agentbench.agents.fast import FastAgent
+from agentbench.agents.minimal import MinimalAgent
 from agentbench.errors import UserError
 
-AGENTS: dict[str, type] = {"fast": FastAgent}
+AGENTS: dict[str, type] = {"fast": FastAgent, "deliberate": DeliberateAgent, "minimal": MinimalAgent}
 
 
 def get_agent(name: str) -> Agent:

@@ -10,7 +10,8 @@ from langchain_openai import ChatOpenAI
 from agentbench.sandbox import Sandbox
 from agentbench.spec import Budget
 
-STOP_REASONS = ("submitted", "step_limit", "time_limit", "model_error", "sandbox_error", "interrupted")
+STOP_REASONS = ("submitted", "step_limit", "token_limit", "time_limit", "cost_limit", "context_overflow",
+                "model_error", "sandbox_error")
 
 
 class AttemptStopped(Exception):
@@ -27,6 +28,7 @@ class Step:
     """One model call and the tool calls it made."""
 
     index: int
+    phase: str = "act"
     content: str = ""
     tool_calls: list[dict] = field(default_factory=list)
     tool_results: list[str] = field(default_factory=list)
@@ -35,13 +37,24 @@ class Step:
     cached_tokens: int = 0
     model_s: float = 0.0
     tool_s: float = 0.0
+    note: str = ""
 
 
 OnStep = Callable[[Step], None]
-ModelFactory = Callable[[float], ChatOpenAI]  # seconds left -> a chat model capped to them
+
+
+@dataclass(frozen=True)
+class ModelAccess:
+    """What a scaffold knows of its model: how to call it, its context window, its prices."""
+
+    chat: Callable[[float], ChatOpenAI]  # seconds left -> a chat model whose calls end within them
+    context_window: int | None = None
+    price: Callable[[int, int, int], float | None] = lambda prompt, completion, cached: 0.0
 
 
 class Agent(Protocol):
     """Works on a task in a sandbox until it raises AttemptStopped."""
 
-    def run(self, prompt: str, sandbox: Sandbox, model: ModelFactory, budget: Budget, on_step: OnStep) -> None: ...
+    step_cap: int | None  # the scaffold's own ceiling on model calls, if any
+
+    def run(self, prompt: str, sandbox: Sandbox, model: ModelAccess, budget: Budget, on_step: OnStep) -> None: ...

@@ -1,22 +1,26 @@
-"""Tools bound to one sandbox: bash, read_file, write_file, submit.
+"""The tools every scaffold shares, bound to one sandbox.
 
-Every error a tool meets goes back to the model as text; only `submit` and a dead sandbox
-end the attempt.
+bash, view (with line numbers), str_replace (exact match), create_file. Every error a tool
+meets goes back to the model as text; only a dead sandbox ends the attempt. Control tools
+(submit, verdict) belong to the scaffolds, which decide what they mean.
 """
 
 from __future__ import annotations
 
 import json
 import posixpath
+import shlex
 
 from agentbench.agents.base import AttemptStopped
 from agentbench.sandbox import Sandbox, SandboxError
 
 WORKDIR = "/workspace"
 MAX_OUTPUT_CHARS = 12_000
+PATH = {"type": "string", "description": "Path, absolute or relative to /workspace."}
 
 
-def _function(name: str, description: str, properties: dict, required: list[str]) -> dict:
+def function_schema(name: str, description: str, properties: dict, required: list[str]) -> dict:
+    """An OpenAI tool definition."""
     return {
         "type": "function",
         "function": {
@@ -27,16 +31,22 @@ def _function(name: str, description: str, properties: dict, required: list[str]
     }
 
 
-TOOL_SCHEMAS = [
-    _function("bash", "Run a bash command in /workspace; returns exit code and output.",
-              {"command": {"type": "string", "description": "The command line."}}, ["command"]),
-    _function("read_file", "Read a text file, with line numbers.",
-              {"path": {"type": "string", "description": "Path, absolute or relative to /workspace."}}, ["path"]),
-    _function("write_file", "Create or overwrite a text file with the given content.",
-              {"path": {"type": "string", "description": "Path, absolute or relative to /workspace."},
-               "content": {"type": "string", "description": "The whole new content."}}, ["path", "content"]),
-    _function("submit", "Call when the task is done; ends the attempt.", {}, []),
-]
+def tool_name(schema: dict) -> str:
+    return schema["function"]["name"]
+
+
+BASH = function_schema("bash", "Run a bash command in /workspace (a fresh shell each time); returns exit code and output.",
+                       {"command": {"type": "string", "description": "The command line."}}, ["command"])
+VIEW = function_schema("view", "Show a text file with line numbers, or a folder's listing.", {"path": PATH}, ["path"])
+STR_REPLACE = function_schema(
+    "str_replace", "Replace the one exact occurrence of old_str in a file with new_str.",
+    {"path": PATH, "old_str": {"type": "string", "description": "Text to find; must occur exactly once."},
+     "new_str": {"type": "string", "description": "Replacement text."}}, ["path", "old_str", "new_str"])
+CREATE_FILE = function_schema("create_file", "Create or overwrite a text file with the given content.",
+                              {"path": PATH, "content": {"type": "string", "description": "The whole content."}}, ["path", "content"])
+SUBMIT = function_schema("submit", "Call when the task is done.", {}, [])
+EDIT_TOOLS = [BASH, VIEW, STR_REPLACE, CREATE_FILE]
+SANDBOX_TOOLS = {tool_name(t) for t in EDIT_TOOLS}
 
 
 def truncate(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
@@ -47,51 +57,69 @@ def truncate(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
     return f"{text[:half]}\n[... output truncated: {len(text) - limit} characters omitted ...]\n{text[-half:]}"
 
 
+def parse_arguments(name: str, arguments: dict | str) -> dict | str:
+    """Tool arguments as a dict, or an error message for the model."""
+    if isinstance(arguments, dict):
+        return arguments
+    try:
+        parsed = json.loads(arguments or "{}")
+    except json.JSONDecodeError as exc:
+        return f"Error: the arguments of {name} are not valid JSON ({exc.msg}); send a JSON object."
+    return parsed if isinstance(parsed, dict) else f"Error: the arguments of {name} must be a JSON object."
+
+
 class SandboxTools:
-    """Executes the model's tool calls inside one sandbox."""
+    """Executes sandbox tool calls."""
 
     def __init__(self, sandbox: Sandbox, command_timeout_s: float):
         self.sandbox = sandbox
         self.command_timeout_s = command_timeout_s
 
-    def call(self, name: str, arguments: dict | str, seconds_left: float) -> str:
-        """Run one tool call and return what the model should read."""
-        if isinstance(arguments, str):
-            try:
-                arguments = json.loads(arguments or "{}")
-            except json.JSONDecodeError as exc:
-                return f"Error: the arguments of {name} are not valid JSON ({exc.msg}); send a JSON object."
-        handler = getattr(self, f"_tool_{name}", None)
-        if handler is None:
-            known = ", ".join(t["function"]["name"] for t in TOOL_SCHEMAS)
-            return f"Error: unknown tool {name!r}; the tools are: {known}."
+    def call(self, name: str, arguments: dict, offered: list[str], seconds_left: float) -> str:
+        """Run one tool call, if `offered` now, and return what the model should read."""
+        if name not in offered or name not in SANDBOX_TOOLS:
+            return f"Error: unknown tool {name!r}; the tools are: {', '.join(offered)}."
         try:
-            return handler(seconds_left=seconds_left, **arguments)
+            return getattr(self, f"_{name}")(seconds_left=seconds_left, **arguments)
         except TypeError as exc:
             return f"Error: bad arguments for {name}: {exc}."
         except SandboxError as exc:
             raise AttemptStopped("sandbox_error", str(exc)) from exc
 
-    def _tool_bash(self, command: str, seconds_left: float) -> str:
+    def _bash(self, command: str, seconds_left: float) -> str:
         timeout = max(1.0, min(self.command_timeout_s, seconds_left))
         result = self.sandbox.exec(command, timeout=timeout, cwd=WORKDIR)
         note = f" (killed after {timeout:g} s)" if result.timed_out else ""
         return truncate(f"exit code: {result.exit_code}{note}\n{result.output}")
 
-    def _tool_read_file(self, path: str, seconds_left: float) -> str:
+    def _view(self, path: str, seconds_left: float) -> str:
+        full = _absolute(path)
         try:
-            text = self.sandbox.read_file(_absolute(path))
-        except (FileNotFoundError, IsADirectoryError) as exc:
-            return f"Error: {path} is not a readable file ({exc.__class__.__name__})."
+            text = self.sandbox.read_file(full)
+        except FileNotFoundError:
+            return f"Error: {path} does not exist."
+        except IsADirectoryError:
+            listing = self.sandbox.exec(f"ls -la -- {shlex.quote(full)}", timeout=30, cwd=WORKDIR)
+            return truncate(listing.output)
         numbered = "\n".join(f"{n:>5}  {line}" for n, line in enumerate(text.splitlines(), 1))
         return truncate(numbered or "(empty file)")
 
-    def _tool_write_file(self, path: str, content: str, seconds_left: float) -> str:
+    def _str_replace(self, path: str, old_str: str, new_str: str, seconds_left: float) -> str:
+        full = _absolute(path)
+        try:
+            text = self.sandbox.read_file(full)
+        except (FileNotFoundError, IsADirectoryError):
+            return f"Error: {path} is not a file; use create_file to make it."
+        count = text.count(old_str) if old_str else 0
+        if count != 1:
+            found = "does not occur" if count == 0 else f"occurs {count} times"
+            return f"Error: old_str {found} in {path}; it must match exactly once (whitespace included)."
+        self.sandbox.write_file(full, text.replace(old_str, new_str, 1))
+        return f"Replaced 1 occurrence in {path}."
+
+    def _create_file(self, path: str, content: str, seconds_left: float) -> str:
         self.sandbox.write_file(_absolute(path), content)
         return f"Wrote {len(content)} characters to {path}."
-
-    def _tool_submit(self, seconds_left: float, **_ignored) -> str:
-        raise AttemptStopped("submitted")
 
 
 def _absolute(path: str) -> str:

@@ -43,23 +43,32 @@ def tool_names(request: dict) -> list[str]:
     return [tool["function"]["name"] for tool in request.get("tools") or []]
 
 
-def turns_taken(request: dict) -> int:
-    """How many times the model has answered in this conversation so far."""
-    return sum(1 for message in request.get("messages", []) if message.get("role") == "assistant")
+def calls_made(request: dict) -> list[str]:
+    """The names of the tool calls the model has made so far in this conversation."""
+    return [call["function"]["name"] for message in request.get("messages", []) if message.get("role") == "assistant"
+            for call in message.get("tool_calls") or []]
+
+
+def _finish(offered: list[str], evidence: str) -> Reply:
+    """What a baseline says once its own actions are done: pass a verification if asked, else stop."""
+    if "verdict" in offered:
+        return Reply(tool_calls=[ToolCall("verdict", {"passed": True, "evidence": evidence})])
+    return Reply(content="Done.")
 
 
 def noop_reply(request: dict) -> Reply:
-    if "submit" in tool_names(request) and turns_taken(request) == 0:
+    offered = tool_names(request)
+    if "submit" in offered and "submit" not in calls_made(request):
         return Reply(tool_calls=[ToolCall("submit", {})])
-    return Reply(content="Nothing to do.")
+    return _finish(offered, "nothing was changed")
 
 
 def oracle_plan(patch: str, tools: list[str]) -> list[ToolCall]:
     """The tool calls that apply `patch` with whichever tools the agent offers, then submit."""
     if not patch.endswith("\n"):
         patch += "\n"
-    if "write_file" in tools:
-        calls = [ToolCall("write_file", {"path": PATCH_FILE, "content": patch}), ToolCall("bash", {"command": APPLY})]
+    if "create_file" in tools:
+        calls = [ToolCall("create_file", {"path": PATCH_FILE, "content": patch}), ToolCall("bash", {"command": APPLY})]
     else:
         heredoc = f"cat > {PATCH_FILE} <<'ORACLE_PATCH_EOF'\n{patch}ORACLE_PATCH_EOF\n{APPLY}"
         calls = [ToolCall("bash", {"command": heredoc})]
@@ -69,8 +78,14 @@ def oracle_plan(patch: str, tools: list[str]) -> list[ToolCall]:
 
 
 def oracle_reply(request: dict, patch: str | None) -> Reply:
+    """The next call of the oracle's plan; in a phase without tools (planning), it says what it will do."""
     if patch is None:
         return Reply(content="This task ships no reference solution.")
-    plan = oracle_plan(patch, tool_names(request))
-    turn = turns_taken(request)
-    return Reply(tool_calls=[plan[turn]]) if turn < len(plan) else Reply(content="Done.")
+    offered = tool_names(request)
+    if not offered:
+        return Reply(content="Plan: 1. apply the reference solution. 2. submit.")
+    plan = oracle_plan(patch, offered)
+    done = len(calls_made(request))
+    if done < len(plan):
+        return Reply(tool_calls=[plan[done]])
+    return _finish(offered, "the reference solution is applied")

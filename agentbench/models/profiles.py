@@ -42,6 +42,7 @@ class ModelProfile(BaseModel):
     server_args: dict = Field(default_factory=dict, description="vLLM server settings.")
     sampling: dict = Field(default_factory=lambda: {"temperature": 0.0}, description="Sampling settings.")
     prices: Prices = Field(default_factory=Prices, description="Prices, with their date.")
+    context_window: int | None = Field(None, gt=0, description="Tokens the model reads at most (default: server_args.max_model_len).")
     max_connections: int = Field(8, gt=0, description="Concurrent requests allowed to this endpoint.")
     request_timeout_s: float = Field(300, gt=0, description="Seconds one model call may take.")
     baseline: bool = Field(False, description="A built-in baseline, not a real model.")
@@ -51,6 +52,10 @@ class ModelProfile(BaseModel):
     def label(self) -> str:
         """The name as reports show it: baselines are marked as such."""
         return f"{self.name} (baseline)" if self.baseline else self.name
+
+    def context_tokens(self) -> int | None:
+        """The context window, from the profile or the vLLM server's max_model_len."""
+        return self.context_window or self.server_args.get("max_model_len")
 
     def resolved_model(self) -> str:
         """The model id, from the profile or its variable."""

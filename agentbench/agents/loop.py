@@ -1,0 +1,159 @@
+"""The mechanics every scaffold shares: call the model within budget and context, run its tools, record steps."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, TypedDict
+
+import openai
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+
+from agentbench.agents.base import AttemptStopped, ModelAccess, OnStep, Step
+from agentbench.agents.budget import BudgetMeter
+from agentbench.agents.tools import SandboxTools, parse_arguments, tool_name
+from agentbench.sandbox import Sandbox
+from agentbench.spec import Budget
+
+ELIDED = "[tool output elided to fit the context window]"
+KEEP_RECENT = 6  # the newest messages are never elided
+CONTEXT_SHARE = 0.75  # of the window, the rest left for the reply
+CHARS_PER_TOKEN = 3  # a deliberately pessimistic estimate
+
+
+def estimate_tokens(messages: list[AnyMessage]) -> int:
+    """A deterministic, pessimistic token estimate of a conversation."""
+    chars = 0
+    for message in messages:
+        chars += len(message.content if isinstance(message.content, str) else json.dumps(message.content)) + 16
+        chars += sum(len(json.dumps(call.get("args"))) + len(call.get("name") or "") for call in getattr(message, "tool_calls", []))
+    return chars // CHARS_PER_TOKEN
+
+
+def fit_context(messages: list[AnyMessage], window: int | None) -> tuple[list[AnyMessage], int]:
+    """The messages to send, with the oldest tool outputs elided until they fit; how many were."""
+    if not window:
+        return messages, 0
+    limit = int(window * CONTEXT_SHARE)
+    fitted, elided = list(messages), 0
+    for index, message in enumerate(fitted[: -KEEP_RECENT or None]):
+        if estimate_tokens(fitted) <= limit:
+            break
+        if isinstance(message, ToolMessage) and message.content != ELIDED:
+            fitted[index] = message.model_copy(update={"content": ELIDED})
+            elided += 1
+    size = estimate_tokens(fitted)
+    if size > limit:
+        raise AttemptStopped("context_overflow", f"about {size} tokens of history do not fit {limit} of a {window}-token window")
+    return fitted, elided
+
+
+def wants_tools(reply: AIMessage) -> bool:
+    return bool(reply.tool_calls or reply.invalid_tool_calls)
+
+
+class AgentLoop:
+    """One attempt's model calls and tool runs; `phase` labels the steps it records."""
+
+    def __init__(self, sandbox: Sandbox, model: ModelAccess, budget: Budget, on_step: OnStep):
+        self.tools = SandboxTools(sandbox, budget.command_timeout_s)
+        self.meter = BudgetMeter(budget, model.price)
+        self.model = model
+        self.on_step = on_step
+        self.steps: list[Step] = []
+        self.phase = "act"
+
+    def call_model(self, messages: list[AnyMessage], tools: list[dict]) -> AIMessage:
+        """One model call within the budget and the context window; the step is recorded."""
+        seconds = self.meter.before_call()
+        view, elided = fit_context(messages, self.model.context_window)
+        llm = self.model.chat(seconds)
+        started = time.monotonic()
+        try:
+            reply: AIMessage = (llm.bind_tools(tools) if tools else llm).invoke(view)
+        except openai.BadRequestError as exc:
+            if "context" in str(exc).lower():
+                raise AttemptStopped("context_overflow", str(exc)) from exc
+            raise AttemptStopped("model_error", f"{exc.__class__.__name__}: {exc}") from exc
+        except openai.APITimeoutError as exc:
+            self.meter.seconds_left()
+            raise AttemptStopped("model_error", f"model call timed out: {exc}") from exc
+        except openai.OpenAIError as exc:
+            raise AttemptStopped("model_error", f"{exc.__class__.__name__}: {exc}") from exc
+        step = _step_from(reply, len(self.steps), self.phase, time.monotonic() - started)
+        if elided:
+            step.note = f"elided {elided} old tool outputs to fit the context window"
+        self.steps.append(step)
+        self.meter.charge(step)
+        if not wants_tools(reply):
+            self.on_step(step)
+        return reply
+
+    def run_tools(self, reply: AIMessage, offered: list[dict], control: dict[str, str]) -> tuple[list[ToolMessage], dict[str, dict]]:
+        """Run the reply's tool calls; calls to `control` tools (name -> acknowledgement) are
+        returned for the scaffold to act on instead of being run."""
+        names = [tool_name(t) for t in offered]
+        step, results, wanted = self.steps[-1], [], {}
+        started = time.monotonic()
+        try:
+            for call in [*reply.tool_calls, *reply.invalid_tool_calls]:
+                name = call["name"] or ""
+                arguments = parse_arguments(name, call["args"] or {})
+                if isinstance(arguments, str):
+                    output = arguments
+                elif name in control and name in names:
+                    wanted[name], output = arguments, control[name]
+                else:
+                    output = self.tools.call(name, arguments, names, self.meter.seconds_left())
+                results.append(ToolMessage(output, tool_call_id=call["id"]))
+        finally:
+            step.tool_results = [message.content for message in results]
+            step.tool_s = time.monotonic() - started
+            self.on_step(step)
+        return results, wanted
+
+
+def _step_from(reply: AIMessage, index: int, phase: str, model_s: float) -> Step:
+    usage = reply.usage_metadata or {}
+    calls = [{"name": c["name"], "args": c["args"]} for c in reply.tool_calls]
+    calls += [{"name": c["name"], "args": c["args"], "error": c.get("error")} for c in reply.invalid_tool_calls]
+    return Step(
+        index=index,
+        phase=phase,
+        content=reply.content if isinstance(reply.content, str) else json.dumps(reply.content),
+        tool_calls=calls,
+        prompt_tokens=usage.get("input_tokens", 0),
+        completion_tokens=usage.get("output_tokens", 0),
+        cached_tokens=(usage.get("input_token_details") or {}).get("cache_read", 0),
+        model_s=model_s,
+    )
+
+
+class State(TypedDict):
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+def run_tool_loop(loop: AgentLoop, system_prompt: str, prompt: str, tools: list[dict], recursion_limit: int) -> None:
+    """A model -> tools graph that ends when the model submits or answers without a tool call."""
+    control = {"submit": "Submitted."} if "submit" in [tool_name(t) for t in tools] else {}
+
+    def model(state: State) -> dict:
+        return {"messages": [loop.call_model(state["messages"], tools)]}
+
+    def run_tools(state: State) -> dict:
+        results, wanted = loop.run_tools(state["messages"][-1], tools, control)
+        if "submit" in wanted:
+            raise AttemptStopped("submitted")
+        return {"messages": results}
+
+    graph = StateGraph(State)
+    graph.add_node("model", model)
+    graph.add_node("tools", run_tools)
+    graph.add_edge(START, "model")
+    graph.add_conditional_edges("model", lambda state: wants_tools(state["messages"][-1]), {True: "tools", False: END})
+    graph.add_edge("tools", "model")
+    messages = [SystemMessage(system_prompt), HumanMessage(prompt)]
+    graph.compile().invoke({"messages": messages}, {"recursion_limit": recursion_limit})
+    raise AttemptStopped("submitted", "the model answered without calling a tool")
