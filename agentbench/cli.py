@@ -17,12 +17,12 @@ from rich.table import Table
 from agentbench.errors import UserError
 from agentbench.grading import validate_task
 from agentbench.models.profiles import get_profile, load_profiles
-from agentbench.report import build_report, render_table
+from agentbench.report import build_report, render_table, trajectory_text
 from agentbench.runner import Runner, check_suite_ids
 from agentbench.sandbox.docker import docker_client, remove_containers
 from agentbench.sandbox.images import ca_bundle_from_env, ensure_image, list_images, prune_images, recipe_names
-from agentbench.spec import RunSpec
-from agentbench.store import get_run, list_runs, open_store, run_attempts
+from agentbench.spec import Budget, RunSpec, load_spec
+from agentbench.store import attempt_steps, get_run, list_runs, open_store, run_attempts
 from agentbench.tasks import load_suite
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -51,26 +51,39 @@ def _split(values: list[str] | None) -> list[str]:
 
 @app.command()
 def run(
-    model: list[str] = typer.Option(..., "--model", "-m", help="Model profile(s); repeat or comma-separate."),
-    agent: list[str] = typer.Option(["fast"], "--agent", "-a", help="Agent scaffold(s)."),
+    model: Optional[list[str]] = typer.Option(None, "--model", "-m", help="Model profile(s); repeat or comma-separate."),
+    agent: list[str] = typer.Option(["fast"], "--agent", "-a", help="Agent scaffold(s): fast, deliberate, minimal."),
     suite: list[str] = typer.Option(["multistep"], "--suite", "-s", help="Suite name under tasks/ or a folder."),
     task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="Only these task ids."),
     epochs: int = typer.Option(1, min=1, help="Attempts per task, model and agent."),
-    workers: int = typer.Option(2, min=1, help="Attempts running at once."),
+    workers: Optional[int] = typer.Option(None, min=1, help="Attempts running at once (default 2)."),
     run_name: Optional[str] = typer.Option(None, "--run", help="Name of the run (rerunning a name resumes it)."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Resume this run: run only its missing attempts."),
     base_url: Optional[str] = typer.Option(None, "--base-url", envvar="BASE_URL", help="Running OpenAI-compatible server for non-builtin models."),
     models_file: Optional[Path] = typer.Option(None, "--models-file", help="Extra model profiles (YAML)."),
+    spec_file: Optional[Path] = typer.Option(None, "--spec", help="A RunSpec YAML file (models, agents, suites, epochs, budget); replaces the matrix flags."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Model calls per attempt (default: each task's limit)."),
+    max_seconds: Optional[float] = typer.Option(None, "--max-seconds", min=1, help="Wall seconds per attempt (default: each task's limit)."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="Tokens per attempt."),
+    max_dollars: Optional[float] = typer.Option(None, "--max-dollars", min=0, help="USD per attempt."),
 ) -> None:
     """Run every combination of model, agent and task; print the summary at the end."""
+    if spec_file and model:
+        raise UserError("Give either --spec FILE or --model (with the other matrix flags), not both.")
+    if spec_file:
+        spec = load_spec(spec_file)
+    elif model:
+        budget = Budget(steps=max_steps, seconds=max_seconds, tokens=max_tokens, dollars=max_dollars)
+        spec = RunSpec(models=_split(model), agents=_split(agent), suites=_split(suite), tasks=_split(task),
+                       epochs=epochs, budget=budget)
+    else:
+        raise UserError("Say which model(s) to run: --model PROFILE (see `agentbench models`) or --spec FILE.")
+    overrides = {"name": resume or run_name, "workers": workers, "base_url": base_url}
+    spec = spec.model_copy(update={key: value for key, value in overrides.items() if value is not None})
     profiles_by_name = load_profiles(models_file)
-    models = _split(model)
-    profiles = [get_profile(name, profiles_by_name) for name in models]
-    tasks = [t for s in _split(suite) for t in load_suite(s, _split(task) or None)]
+    profiles = [get_profile(m, profiles_by_name) for m in spec.models]
+    tasks = [t for s in spec.suites for t in load_suite(s, spec.tasks or None)]
     check_suite_ids(tasks)
-    fields = {"name": resume or run_name} if (resume or run_name) else {}
-    spec = RunSpec(models=models, agents=_split(agent), suites=_split(suite), tasks=_split(task), epochs=epochs,
-                   workers=workers, base_url=base_url, **fields)
     engine = open_store()
     signal.signal(signal.SIGTERM, _raise_interrupt)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
@@ -111,6 +124,28 @@ def report(
     if json_out:
         Path(json_out).write_text(json.dumps(document, indent=2) + "\n")
     render_table(document, console)
+
+
+@app.command()
+def show(
+    run_name: str = typer.Argument(..., metavar="RUN", help="Run name."),
+    task_id: str = typer.Argument(..., metavar="TASK", help="Task id (or its name within the suite)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Only this model's attempt."),
+    agent: Optional[str] = typer.Option(None, "--agent", help="Only this agent's attempt."),
+    epoch: Optional[int] = typer.Option(None, "--epoch", help="Only this epoch."),
+) -> None:
+    """Print one attempt's trajectory: every model call, tool call and result, and the grader's verdict."""
+    engine = open_store()
+    get_run(engine, run_name)
+    matches = [a for a in run_attempts(engine, run_name)
+               if task_id in (a.task, a.task.split("/", 1)[-1])
+               and model in (None, a.model) and agent in (None, a.agent) and epoch in (None, a.epoch)]
+    if not matches:
+        raise UserError(f"Run {run_name!r} has no attempt of {task_id!r} with those filters; see `agentbench report {run_name}`.")
+    typer.echo(trajectory_text(matches[0], attempt_steps(engine, matches[0].id)))
+    others = [f"--model {a.model} --agent {a.agent} --epoch {a.epoch}" for a in matches[1:]]
+    if others:
+        typer.echo(f"\n{len(others)} more attempt(s) of this task; pick one with e.g. {others[0]}")
 
 
 @app.command()

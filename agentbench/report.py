@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agentbench.metrics import config_summary
-from agentbench.store import AttemptRow, RunRow
+from agentbench.store import AttemptRow, RunRow, StepRow
 
 
 def attempt_record(row: AttemptRow) -> dict:
@@ -64,3 +64,38 @@ def _seconds(value: float | None) -> str:
 
 def _usd(value: float | None) -> str:
     return "n/a" if value is None else f"${value:.4f}"
+
+
+def trajectory_text(attempt: AttemptRow, steps: list[StepRow], result_chars: int = 2000) -> str:
+    """One attempt's trajectory as plain text: every model call, tool call and tool result."""
+    model = f"{attempt.model} (baseline)" if attempt.baseline else attempt.model
+    cost = "n/a" if attempt.cost_usd is None else f"${attempt.cost_usd:.4f}"
+    lines = [
+        f"{attempt.task} | {model} | {attempt.agent} | epoch {attempt.epoch}",
+        f"{attempt.status} ({attempt.stop_reason}{': ' + attempt.detail if attempt.detail else ''}) | {attempt.steps} steps | "
+        f"{attempt.wall_s:.1f} s | {attempt.prompt_tokens}+{attempt.completion_tokens} tokens | {cost}",
+    ]
+    for step in steps:
+        lines += ["", f"--- step {step.index} [{step.phase}] model {step.model_s:.2f} s, tools {step.tool_s:.2f} s, "
+                      f"{step.prompt_tokens}+{step.completion_tokens} tokens" + (f" ({step.note})" if step.note else "")]
+        if step.content:
+            lines.append(f"assistant: {step.content}")
+        results = step.tool_results
+        for n, call in enumerate(step.tool_calls):
+            lines.append(f"> {call['name']}({_arguments(call['args'])})")
+            if n < len(results):
+                lines += [f"  | {line}" for line in _clip(results[n], result_chars).splitlines()]
+    lines += ["", f"grader: {attempt.grade_status or 'not graded'}"]
+    if attempt.check_output:
+        lines += [f"  | {line}" for line in _clip(attempt.check_output, result_chars).splitlines()]
+    return "\n".join(lines)
+
+
+def _arguments(args) -> str:
+    if not isinstance(args, dict):
+        return _clip(str(args), 200)
+    return ", ".join(f"{key}={_clip(repr(value), 200)}" for key, value in args.items())
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... [{len(text) - limit} more characters]"

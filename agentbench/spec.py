@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agentbench.errors import UserError, field_problem
 
 from agentbench.tasks.model import Limits
 
@@ -44,3 +48,16 @@ class RunSpec(BaseModel):
     workers: int = Field(2, gt=0, description="Attempts running at once.")
     base_url: str | None = Field(None, description="Use this running server for every non-builtin model.")
     budget: Budget = Field(default_factory=Budget, description="Per-attempt ceilings; unset ones come from each task.")
+
+
+def load_spec(path: Path) -> RunSpec:
+    """A RunSpec from a YAML file, every problem named by file and field."""
+    if not path.is_file():
+        raise UserError(f"Run spec {path} does not exist.")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+        return RunSpec.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path} is not valid YAML: {exc}") from None
+    except ValidationError as exc:
+        raise UserError(f"{path}: {field_problem(exc)}.") from None

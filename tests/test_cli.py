@@ -13,6 +13,7 @@ import pytest
 from conftest import FIXTURES
 
 TINY = str(FIXTURES / "tiny")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def agentbench(*args, timeout=600, env=None):
@@ -81,24 +82,47 @@ def test_validate_names_a_broken_task(tmp_path):
 
 
 @pytest.mark.usefixtures("python_image")
-def test_oracle_solves_every_task_and_noop_none(docker_client):
-    done = agentbench("run", "--model", "oracle,noop", "--suite", "multistep", "--run", "baselines", "--workers", "2")
+def test_matrix_of_baselines_through_every_scaffold(docker_client):
+    """2 models x 3 agents x 2 epochs over tasks/multistep: oracle solves every task through
+    each scaffold (none loses a correct solution on the way to the grader), noop solves none."""
+    done = agentbench("run", "--spec", str(ROOT / "runs" / "baselines.yaml"), "--run", "matrix")
     assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads(agentbench("report", "baselines", "--json", "-").stdout)
-    configs = {c["model"]: c for c in report["configs"]}
+    report = json.loads(agentbench("report", "matrix", "--json", "-").stdout)
     tasks = len({a["task"] for a in report["attempts"]})
     assert tasks >= 10
-    assert (configs["oracle"]["solved"], configs["oracle"]["attempts"], configs["oracle"]["rate"]) == (tasks, tasks, 1.0)
-    assert (configs["noop"]["solved"], configs["noop"]["rate"]) == (0, 0.0)
-    for config in report["configs"]:
-        assert config["baseline"] is True
+    configs = {(c["model"], c["agent"]): c for c in report["configs"]}
+    assert set(configs) == {(m, a) for m in ("oracle", "noop") for a in ("fast", "deliberate", "minimal")}
+    for (model, agent), config in configs.items():
+        assert config["attempts"] == 2 * tasks and config["errors"] == 0 and config["baseline"] is True
+        assert config["solved"] == (2 * tasks if model == "oracle" else 0), (model, agent)
         assert {"model", "agent", "attempts", "solved", "rate", "ci95", "wall_s_median", "prompt_tokens",
                 "completion_tokens", "cost_usd", "cost_per_solved_usd"} <= set(config)
     for attempt in report["attempts"]:
         assert {"task", "model", "agent", "epoch", "solved", "status", "stop_reason", "wall_s", "steps",
                 "prompt_tokens", "completion_tokens", "cost_usd"} <= set(attempt)
-        assert attempt["stop_reason"] == "submitted"
-    assert not docker_client.containers.list(all=True, filters={"label": "agentbench.run=baselines"})
+        assert attempt["stop_reason"] == "submitted" and attempt["epoch"] in (0, 1)
+    assert not docker_client.containers.list(all=True, filters={"label": "agentbench.run=matrix"})
+
+    shown = agentbench("show", "matrix", "csv-totals", "--model", "oracle", "--agent", "deliberate", "--epoch", "1")
+    assert shown.returncode == 0, shown.stderr
+    assert "multistep/csv-totals | oracle (baseline) | deliberate | epoch 1" in shown.stdout
+    for line in ("[plan]", "> create_file(path='/tmp/oracle.patch'", "[verify]", "> verdict(passed=True", "grader: passed"):
+        assert line in shown.stdout
+
+
+def test_spec_file_errors_name_the_field(tmp_path):
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("models: [oracle]\nepoch: 2\n")
+    done = agentbench("run", "--spec", str(spec))
+    assert done.returncode == 2
+    assert f"{spec}: field `epoch` extra inputs are not permitted." in done.stderr
+    assert "Give either --spec FILE or --model" in agentbench("run", "--spec", str(spec), "--model", "oracle").stderr
+
+
+def test_unknown_agent_lists_the_scaffolds():
+    done = agentbench("run", "--model", "oracle", "--agent", "clever", "--suite", TINY)
+    assert done.returncode == 2
+    assert "Unknown agent 'clever'; known: deliberate, fast, minimal." in done.stderr
 
 
 @pytest.mark.usefixtures("python_image")

@@ -1,0 +1,121 @@
+"""Each scaffold's control flow and each budget, driven by scripted models over real HTTP in real Docker."""
+
+import pytest
+from sqlmodel import Session, select
+
+from agentbench.models.chat_server import Reply, ToolCall
+from agentbench.models.profiles import Prices
+from agentbench.spec import Budget
+from agentbench.store import StepRow
+
+from test_runner_e2e import FIXED, call, run_scripted
+
+WRONG = FIXED.replace("a + b", "a * b")
+CHECK = "python3 -c 'import calc; assert calc.add(2, 3) == 5, calc.add(2, 3)'"
+
+
+def steps_of(engine):
+    with Session(engine) as session:
+        return session.exec(select(StepRow).order_by(StepRow.index)).all()
+
+
+def tools_offered(request):
+    return [tool["function"]["name"] for tool in request.get("tools") or []]
+
+
+def test_deliberate_verifies_before_submitting_and_loops_back_on_a_failed_check(engine, docker_client, python_image, scripted_server):
+    server = scripted_server([
+        Reply(content="1. reproduce with a check 2. fix add 3. verify"),                       # plan
+        Reply(tool_calls=[call("bash", command=CHECK)]),                                       # act: reproduce
+        Reply(tool_calls=[call("create_file", path="calc.py", content=WRONG)]),                # act: a wrong fix
+        Reply(tool_calls=[call("submit")]),                                                    # act: done?
+        Reply(tool_calls=[call("bash", command=CHECK)]),                                       # verify: fails
+        Reply(tool_calls=[call("verdict", passed=False, evidence="add(2, 3) returned 6")]),    # verify: verdict
+        Reply(content="I multiplied instead of adding; use +."),                               # reflect
+        Reply(tool_calls=[call("str_replace", path="calc.py", old_str="a * b", new_str="a + b")]),  # act again
+        Reply(tool_calls=[call("submit")]),
+        Reply(tool_calls=[call("bash", command=CHECK)]),                                       # verify: passes
+        Reply(tool_calls=[call("verdict", passed=True, evidence="check passed")]),
+    ])
+    attempt = run_scripted(engine, docker_client, server, "deliberate-loop", agent="deliberate", budget=Budget(steps=20))
+    assert (attempt.solved, attempt.stop_reason, attempt.detail) == (True, "submitted", "verified")
+    phases = [s.phase for s in steps_of(engine)]
+    assert phases == ["plan", "act", "act", "act", "verify", "verify", "reflect", "act", "act", "verify", "verify"]
+    results = [s.tool_results for s in steps_of(engine)]
+    assert "AssertionError: 6" in results[4][0] and results[9][0] == "exit code: 0\n"
+    assert tools_offered(server.requests[0]) == []                               # planning offers no tools
+    assert "verdict" in tools_offered(server.requests[4]) and "submit" not in tools_offered(server.requests[4])
+    assert "add(2, 3) returned 6" in server.requests[6]["messages"][-1]["content"]  # reflection sees the evidence
+
+
+def test_fast_submits_without_a_verification_step(engine, docker_client, python_image, scripted_server):
+    server = scripted_server([Reply(tool_calls=[call("create_file", path="calc.py", content=WRONG)]),
+                              Reply(tool_calls=[call("submit")])])
+    attempt = run_scripted(engine, docker_client, server, "fast-no-verify", agent="fast")
+    assert (attempt.stop_reason, attempt.steps, attempt.solved) == ("submitted", 2, False)
+    assert [s.phase for s in steps_of(engine)] == ["act", "act"]
+    assert all("verdict" not in tools_offered(r) for r in server.requests)
+    assert len(server.requests) == 2
+
+
+def test_minimal_offers_bash_only_and_ends_on_a_final_answer(engine, docker_client, python_image, scripted_server):
+    server = scripted_server([
+        Reply(tool_calls=[call("bash", command="sed -i 's/a - b/a + b/' calc.py")]),
+        Reply(tool_calls=[call("view", path="calc.py")]),
+        Reply(content="Fixed add()."),
+    ])
+    attempt = run_scripted(engine, docker_client, server, "minimal", agent="minimal")
+    assert (attempt.solved, attempt.stop_reason, attempt.steps) == (True, "submitted", 3)
+    assert tools_offered(server.requests[0]) == ["bash"]
+    assert steps_of(engine)[1].tool_results[0].startswith("Error: unknown tool 'view'; the tools are: bash")
+
+
+@pytest.mark.parametrize("agent", ["fast", "deliberate", "minimal"])
+def test_every_scaffold_answers_bad_tool_calls_and_goes_on(engine, docker_client, python_image, scripted_server, agent):
+    opening = [Reply(content="plan: fix add")] if agent == "deliberate" else []
+    server = scripted_server([
+        *opening,
+        Reply(tool_calls=[ToolCall("bash", '{"command": ')]),
+        Reply(tool_calls=[call("launch_missiles")]),
+        Reply(tool_calls=[call("bash", command="sed -i 's/a - b/a + b/' calc.py")]),
+        Reply(content="done"),
+        Reply(tool_calls=[call("verdict", passed=True, evidence="ok")]),
+    ])
+    attempt = run_scripted(engine, docker_client, server, f"bad-calls-{agent}", agent=agent)
+    assert attempt.solved and attempt.stop_reason == "submitted"
+    results = [s.tool_results for s in steps_of(engine) if s.tool_results]
+    assert results[0][0].startswith("Error: the arguments of bash are not valid JSON")
+    assert results[1][0].startswith("Error: unknown tool 'launch_missiles'")
+
+
+def test_token_budget(engine, docker_client, python_image, scripted_server):
+    server = scripted_server([Reply(tool_calls=[call("bash", command="true")], prompt_tokens=400, completion_tokens=100)] * 10)
+    attempt = run_scripted(engine, docker_client, server, "tokens", budget=Budget(tokens=1200))
+    assert (attempt.stop_reason, attempt.steps, attempt.prompt_tokens + attempt.completion_tokens) == ("token_limit", 3, 1500)
+
+
+def test_dollar_budget(engine, docker_client, python_image, scripted_server):
+    server = scripted_server([Reply(tool_calls=[call("bash", command="true")], prompt_tokens=100_000, completion_tokens=10_000)] * 10)
+    prices = Prices(input_per_mtok=1.0, output_per_mtok=5.0)  # $0.15 a step
+    attempt = run_scripted(engine, docker_client, server, "dollars", budget=Budget(dollars=0.40), profile_fields={"prices": prices})
+    assert (attempt.stop_reason, attempt.steps) == ("cost_limit", 3)
+    assert attempt.cost_usd == pytest.approx(0.45)
+
+
+def test_long_history_is_trimmed_deterministically_and_the_event_recorded(engine, docker_client, python_image, scripted_server):
+    output = "python3 -c \"print('x' * 1500)\""
+    server = scripted_server([Reply(tool_calls=[call("bash", command=output)])] * 12)
+    attempt = run_scripted(engine, docker_client, server, "trim", budget=Budget(steps=12), profile_fields={"context_window": 4000})
+    assert attempt.stop_reason == "step_limit"
+    notes = [s.note for s in steps_of(engine) if s.note]
+    assert notes and all(n.startswith("elided ") and n.endswith(" old tool outputs to fit the context window") for n in notes)
+    sent = [[m["content"] for m in r["messages"] if m["role"] == "tool"] for r in server.requests]
+    assert sent[-1][0].startswith("[tool output elided") and not sent[-1][-1].startswith("[tool output elided")
+    assert sent[-1][:3] == sent[-2][:3]  # the same history is trimmed the same way
+
+
+def test_history_that_cannot_fit_is_a_context_overflow(engine, docker_client, python_image, scripted_server):
+    server = scripted_server([Reply(tool_calls=[call("bash", command="python3 -c \"print('x' * 20000)\"")])] * 3)
+    attempt = run_scripted(engine, docker_client, server, "overflow", profile_fields={"context_window": 4000})
+    assert (attempt.stop_reason, attempt.steps) == ("context_overflow", 1)
+    assert "do not fit" in attempt.detail
