@@ -119,3 +119,25 @@ def test_history_that_cannot_fit_is_a_context_overflow(engine, docker_client, py
     attempt = run_scripted(engine, docker_client, server, "overflow", profile_fields={"context_window": 4000})
     assert (attempt.stop_reason, attempt.steps) == ("context_overflow", 1)
     assert "do not fit" in attempt.detail
+
+
+def test_a_sandbox_that_dies_mid_attempt_is_a_sandbox_error_not_graded(engine, docker_client, python_image, scripted_server):
+    import threading
+    import time
+
+    def kill_agent_container():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = docker_client.containers.list(filters={"label": ["agentbench.run=dies", "agentbench.role=agent"]})
+            if found:
+                time.sleep(0.5)
+                found[0].remove(force=True)
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_agent_container)
+    killer.start()
+    server = scripted_server([Reply(tool_calls=[call("bash", command="sleep 20")])] * 3)
+    attempt = run_scripted(engine, docker_client, server, "dies")
+    killer.join()
+    assert (attempt.status, attempt.stop_reason, attempt.grade_status, attempt.solved) == ("error", "sandbox_error", None, False)
