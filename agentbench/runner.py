@@ -132,7 +132,7 @@ class Runner:
         steps: list[Step] = []
         started_at, started = utcnow(), time.monotonic()
         labels = {**self.labels, "agentbench.role": "agent"}
-        stop, patch, verdict = AttemptStopped("sandbox_error"), "", None
+        patch, verdict = "", None
         try:
             with DockerSandbox.start(self.client, self.images[attempt.task.spec.image], labels=labels, network=attempt.task.spec.network) as box:
                 prepare_workspace(box, attempt.task)

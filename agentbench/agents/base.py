@@ -18,6 +18,8 @@ class AttemptStopped(Exception):
     """Raised to end an attempt; `reason` is one of STOP_REASONS and is stored."""
 
     def __init__(self, reason: str, detail: str = ""):
+        if reason not in STOP_REASONS:
+            raise ValueError(f"unknown stop reason {reason!r}")
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail

@@ -143,14 +143,6 @@ class DockerSandbox:
                 tar.add(src, arcname=src.name, filter=_as_root)
         self._put(dest, buffer.getvalue())
 
-    def alive(self) -> bool:
-        """Whether the container is still running."""
-        try:
-            self.container.reload()
-        except docker.errors.DockerException:
-            return False
-        return self.container.status == "running"
-
     def close(self) -> None:
         """Remove the container and everything in it; safe to call twice."""
         try:
