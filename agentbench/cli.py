@@ -17,7 +17,9 @@ from rich.table import Table
 from agentbench.errors import UserError
 from agentbench.grading import validate_task
 from agentbench.models.profiles import get_profile, load_profiles
-from agentbench.report import build_report, render_table, trajectory_text
+from agentbench.report import (
+    attempts_csv, build_report, comparisons, render_comparison, render_table, significant_regression, trajectory_text,
+)
 from agentbench.runner import Runner, check_suite_ids
 from agentbench.sandbox.docker import docker_client, remove_containers
 from agentbench.sandbox.images import ca_bundle_from_env, ensure_image, list_images, prune_images, recipe_names
@@ -113,17 +115,38 @@ def _raise_interrupt(signum, frame) -> None:
 def report(
     run_name: Optional[str] = typer.Argument(None, metavar="RUN", help="Run name (default: the latest)."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the JSON report to FILE, or - for stdout."),
+    csv_out: Optional[str] = typer.Option(None, "--csv", help="Write one row per attempt to FILE, or - for stdout."),
 ) -> None:
-    """The report of a run: a table, and JSON on request."""
+    """The report of a run: a table, and JSON or CSV on request."""
     engine = open_store()
     row = get_run(engine, run_name)
     document = build_report(row, run_attempts(engine, row.name))
-    if json_out == "-":
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
-        return
-    if json_out:
-        Path(json_out).write_text(json.dumps(document, indent=2) + "\n")
-    render_table(document, console)
+    outputs = {json_out: json.dumps(document, indent=2) + "\n", csv_out: attempts_csv(document)}
+    for target, text in outputs.items():
+        if target == "-":
+            sys.stdout.write(text)
+        elif target:
+            Path(target).write_text(text)
+    if "-" not in outputs:
+        render_table(document, console)
+
+
+@app.command()
+def compare(
+    baseline: str = typer.Argument(..., help="The baseline run."),
+    candidate: str = typer.Argument(..., help="The candidate run."),
+    alpha: float = typer.Option(0.05, min=0, max=1, help="Significance level of the regression gate."),
+) -> None:
+    """Per-task paired comparison of two runs; exit 1 when the candidate is significantly worse."""
+    engine = open_store()
+    documents = [build_report(get_run(engine, name), run_attempts(engine, name)) for name in (baseline, candidate)]
+    results = comparisons(documents[0]["attempts"], documents[1]["attempts"])
+    if not results:
+        raise UserError(f"Runs {baseline!r} and {candidate!r} share no (model, agent) configuration to compare.")
+    render_comparison(results, alpha, console)
+    if any(significant_regression(r, alpha) for r in results):
+        err_console.print(f"regression: {candidate} solves significantly fewer tasks than {baseline} (alpha {alpha:g})")
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from statistics import median as _median
 from typing import Iterable, Sequence
 
@@ -48,8 +49,9 @@ def per_solved(total: float | None, solved: int) -> float | None:
 def config_summary(attempts: Sequence[dict]) -> dict:
     """Rate, interval, time, tokens and cost for the attempts of one configuration.
 
-    Attempts whose status is `error` (the harness failed, not the agent) are counted
-    apart and left out of the rate.
+    Attempts whose status is `error` (the harness or the endpoint failed, not the agent) are
+    counted apart and left out of the rate. pass@k and pass^k are given for every k up to
+    the fewest graded epochs any task has, when that is more than one.
     """
     graded = [a for a in attempts if a["status"] != "error"]
     solved = sum(1 for a in graded if a["solved"])
@@ -57,16 +59,156 @@ def config_summary(attempts: Sequence[dict]) -> dict:
     prompt = sum(a["prompt_tokens"] for a in attempts)
     completion = sum(a["completion_tokens"] for a in attempts)
     cost = total_cost(a["cost_usd"] for a in attempts)
+    walls = [a["wall_s"] for a in graded]
+    counts = per_task(attempts)
+    epochs = min((n for n, _ in counts.values()), default=0)
+    ks = range(1, epochs + 1) if epochs > 1 else range(0)
     return {
         "attempts": len(attempts),
         "errors": len(attempts) - len(graded),
         "solved": solved,
         "rate": rate(solved, len(graded)),
         "ci95": [round(low, 4), round(high, 4)],
-        "wall_s_median": median(a["wall_s"] for a in graded),
+        "wall_s_median": median(walls),
+        "wall_s_p90": quantile(walls, 0.9),
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "tokens_per_solved": per_solved(prompt + completion, solved),
         "cost_usd": cost,
+        "cost_per_attempt_usd": None if cost is None or not attempts else cost / len(attempts),
         "cost_per_solved_usd": per_solved(cost, solved),
+        "cost_per_solved_ci95": bootstrap_interval(list(attempts), cost_per_solved_of),
+        "pass_at_k": {str(k): mean_over_tasks(counts, pass_at_k, k) for k in ks},
+        "pass_hat_k": {str(k): mean_over_tasks(counts, pass_hat_k, k) for k in ks},
+    }
+
+
+def quantile(values: Iterable[float], q: float) -> float | None:
+    """The q-quantile with linear interpolation between order statistics (numpy's default)."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    position = (len(ordered) - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k for one task: the chance that at least one of k of its n epochs
+    (c of them solved) succeeds, 1 - C(n-c, k) / C(n, k)."""
+    if not 0 < k <= n:
+        raise ValueError(f"pass@k needs 0 < k <= n (k={k}, n={n})")
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
+
+
+def pass_hat_k(n: int, c: int, k: int) -> float:
+    """pass^k for one task: the chance that all k of k epochs drawn from its n succeed, C(c, k) / C(n, k)."""
+    if not 0 < k <= n:
+        raise ValueError(f"pass^k needs 0 < k <= n (k={k}, n={n})")
+    return math.comb(c, k) / math.comb(n, k)
+
+
+def per_task(attempts: Sequence[dict]) -> dict[str, tuple[int, int]]:
+    """Task -> (graded epochs, solved epochs)."""
+    counts: dict[str, tuple[int, int]] = {}
+    for a in attempts:
+        if a["status"] == "error":
+            continue
+        n, c = counts.get(a["task"], (0, 0))
+        counts[a["task"]] = (n + 1, c + int(a["solved"]))
+    return counts
+
+
+def mean_over_tasks(counts: dict[str, tuple[int, int]], estimator, k: int) -> float | None:
+    """An estimator (pass_at_k or pass_hat_k) averaged over tasks with at least k graded epochs."""
+    values = [estimator(n, c, k) for n, c in counts.values() if n >= k]
+    return sum(values) / len(values) if values else None
+
+
+def mcnemar_exact(regressed: int, improved: int) -> float:
+    """Two-sided exact McNemar p-value: a binomial test of the discordant pairs against 1/2."""
+    n = regressed + improved
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(regressed, improved) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def pareto_frontier(points: dict[str, tuple[float | None, float | None]]) -> dict[str, str | None]:
+    """For named (rate, cost) points, higher rate and lower cost being better: each point's
+    dominating point, or None for the points on the frontier. Points with an unknown rate
+    or cost take no part and are left out of the result."""
+    known = {name: p for name, p in points.items() if p[0] is not None and p[1] is not None}
+    result: dict[str, str | None] = {}
+    for name, (rate_a, cost_a) in known.items():
+        result[name] = next(
+            (other for other, (rate_b, cost_b) in sorted(known.items())
+             if other != name and rate_b >= rate_a and cost_b <= cost_a and (rate_b > rate_a or cost_b < cost_a)),
+            None,
+        )
+    return result
+
+
+def bootstrap_interval(samples: Sequence, statistic, resamples: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float] | None:
+    """Percentile bootstrap interval of `statistic` over resampled `samples` (seeded, so
+    deterministic); resamples where the statistic is undefined (None) are dropped."""
+    if not samples:
+        return None
+    rng = random.Random(seed)
+    values = []
+    for _ in range(resamples):
+        value = statistic([samples[rng.randrange(len(samples))] for _ in samples])
+        if value is not None:
+            values.append(value)
+    if not values:
+        return None
+    tail = (1 - level) / 2
+    return (quantile(values, tail), quantile(values, 1 - tail))
+
+
+def cost_per_solved_of(attempts: Sequence[dict]) -> float | None:
+    """Total cost over solved attempts, for a sample of attempts."""
+    return per_solved(total_cost(a["cost_usd"] for a in attempts), sum(1 for a in attempts if a["solved"]))
+
+
+def paired_comparison(baseline: Sequence[dict], candidate: Sequence[dict]) -> dict:
+    """Per-task comparison of two configurations on the tasks both attempted.
+
+    A task counts as solved by a configuration when at least half of its graded epochs were.
+    """
+    base, cand = per_task(baseline), per_task(candidate)
+    shared = sorted(set(base) & set(cand))
+
+    def solved(counts, task):
+        n, c = counts[task]
+        return 2 * c >= n
+
+    regressed = [t for t in shared if solved(base, t) and not solved(cand, t)]
+    improved = [t for t in shared if solved(cand, t) and not solved(base, t)]
+    base_rate = rate(sum(solved(base, t) for t in shared), len(shared))
+    cand_rate = rate(sum(solved(cand, t) for t in shared), len(shared))
+    tasks = set(shared)
+    base_cost = cost_per_solved_of([a for a in baseline if a["task"] in tasks])
+    cand_cost = cost_per_solved_of([a for a in candidate if a["task"] in tasks])
+    pairs = [([a for a in baseline if a["task"] == t], [a for a in candidate if a["task"] == t]) for t in shared]
+
+    def cost_change(sample):
+        b = cost_per_solved_of([a for pair in sample for a in pair[0]])
+        c = cost_per_solved_of([a for pair in sample for a in pair[1]])
+        return None if b is None or c is None else c - b
+
+    return {
+        "tasks": len(shared),
+        "baseline_rate": base_rate,
+        "candidate_rate": cand_rate,
+        "regressed": regressed,
+        "improved": improved,
+        "p_value": mcnemar_exact(len(regressed), len(improved)),
+        "baseline_cost_per_solved_usd": base_cost,
+        "candidate_cost_per_solved_usd": cand_cost,
+        "cost_per_solved_change_usd": None if base_cost is None or cand_cost is None else cand_cost - base_cost,
+        "cost_per_solved_change_ci95": bootstrap_interval(pairs, cost_change),
     }

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from rich.console import Console
 from rich.table import Table
 
-from agentbench.metrics import config_summary
+from agentbench.metrics import config_summary, paired_comparison, pareto_frontier
 from agentbench.store import AttemptRow, RunRow, StepRow
 
 
@@ -30,16 +33,89 @@ def build_report(run: RunRow, rows: list[AttemptRow]) -> dict:
         {"model": model, "agent": agent, "baseline": group[0]["baseline"], **config_summary(group)}
         for (model, agent), group in groups.items()
     ]
+    mark_frontiers(configs)
     return {
         "run": run.name, "status": run.status, "agentbench_version": run.agentbench_version,
         "created_at": run.created_at.isoformat(), "configs": configs, "attempts": attempts,
     }
 
 
+def config_label(config: dict) -> str:
+    return f"{config['model']}/{config['agent']}"
+
+
+def mark_frontiers(configs: list[dict]) -> None:
+    """Mark each configuration's place on the Pareto frontiers of (rate, cost per attempt) and
+    (rate, median wall time): `frontier` true/false (null when unknown) and `dominated_by`."""
+    for config in configs:
+        config["frontier"], config["dominated_by"] = {}, {}
+    for axis, cost in (("cost", "cost_per_attempt_usd"), ("time", "wall_s_median")):
+        dominated = pareto_frontier({config_label(c): (c["rate"], c[cost]) for c in configs})
+        for config in configs:
+            label = config_label(config)
+            config["frontier"][axis] = None if label not in dominated else dominated[label] is None
+            config["dominated_by"][axis] = dominated.get(label)
+
+
+def attempts_csv(report: dict) -> str:
+    """One CSV row per attempt, with the JSON report's attempt fields as columns."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(report["attempts"][0]) if report["attempts"] else ["task"])
+    writer.writeheader()
+    writer.writerows(report["attempts"])
+    return buffer.getvalue()
+
+
+def comparisons(baseline_rows: list[dict], candidate_rows: list[dict]) -> list[dict]:
+    """Paired comparisons of the configurations two runs share (or of their only ones)."""
+    def by_config(rows):
+        groups: dict[tuple[str, str], list[dict]] = {}
+        for row in rows:
+            groups.setdefault((row["model"], row["agent"]), []).append(row)
+        return groups
+
+    base, cand = by_config(baseline_rows), by_config(candidate_rows)
+    pairs = [(key, key) for key in base if key in cand]
+    if not pairs and len(base) == 1 and len(cand) == 1:
+        pairs = [(next(iter(base)), next(iter(cand)))]
+    return [
+        {"baseline": "/".join(b), "candidate": "/".join(c), **paired_comparison(base[b], cand[c])}
+        for b, c in pairs
+    ]
+
+
+def render_comparison(results: list[dict], alpha: float, console: Console) -> None:
+    table = Table(title=f"paired comparison (McNemar exact, alpha {alpha:g})")
+    for column in ("baseline", "candidate", "tasks", "rate", "regressed", "improved", "p", "cost/solved change [95% CI]"):
+        table.add_column(column)
+    for r in results:
+        interval = r["cost_per_solved_change_ci95"]
+        change = "n/a" if r["cost_per_solved_change_usd"] is None else f"{r['cost_per_solved_change_usd']:+.4f}"
+        if interval:
+            change += f" [{interval[0]:+.4f}, {interval[1]:+.4f}]"
+        table.add_row(
+            r["baseline"], r["candidate"], str(r["tasks"]), f"{_pct(r['baseline_rate'])} -> {_pct(r['candidate_rate'])}",
+            str(len(r["regressed"])), str(len(r["improved"])), f"{r['p_value']:.3g}", change,
+        )
+    console.print(table)
+    for r in results:
+        if r["regressed"]:
+            console.print(f"regressed ({r['candidate']}): {', '.join(r['regressed'])}", highlight=False, markup=False)
+
+
+def significant_regression(result: dict, alpha: float) -> bool:
+    """The candidate solves significantly fewer of the shared tasks."""
+    return result["p_value"] < alpha and len(result["regressed"]) > len(result["improved"])
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
 def render_table(report: dict, console: Console) -> None:
     """The per-configuration table a person reads at the end of a run."""
     table = Table(title=f"run {report['run']} ({report['status']})")
-    for column in ("model", "agent", "solved", "rate [95% CI]", "errors", "median wall", "tokens", "cost", "cost/solved"):
+    for column in ("model", "agent", "solved", "rate [95% CI]", "errors", "median wall", "tokens", "cost", "cost/solved", "frontier"):
         table.add_column(column, justify="left" if column in ("model", "agent") else "right")
     for c in report["configs"]:
         model = f"{c['model']} (baseline)" if c["baseline"] else c["model"]
@@ -47,8 +123,15 @@ def render_table(report: dict, console: Console) -> None:
         table.add_row(
             model, c["agent"], f"{c['solved']}/{graded}", _rate(c), str(c["errors"]), _seconds(c["wall_s_median"]),
             f"{c['prompt_tokens'] + c['completion_tokens']:,}", _usd(c["cost_usd"]), _usd(c["cost_per_solved_usd"]),
+            _frontier(c),
         )
     console.print(table)
+
+
+def _frontier(config: dict) -> str:
+    """Where a configuration is Pareto-optimal: on cost, on time, both, or neither."""
+    on = [axis for axis, placed in config["frontier"].items() if placed]
+    return "+".join(on) or "-"
 
 
 def _rate(config: dict) -> str:

@@ -2,7 +2,10 @@
 
 import pytest
 
-from agentbench.metrics import config_summary, median, per_solved, rate, total_cost, wilson_interval
+from agentbench.metrics import (
+    bootstrap_interval, config_summary, mcnemar_exact, median, paired_comparison, pareto_frontier, pass_at_k,
+    pass_hat_k, per_solved, quantile, rate, total_cost, wilson_interval,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,14 +43,14 @@ def test_unknown_cost_is_never_a_silent_zero():
     assert per_solved(None, 3) is None
 
 
-def _attempt(solved, status=None, wall=1.0, prompt=10, completion=5, cost=0.01):
-    return {"solved": solved, "status": status or ("solved" if solved else "unsolved"), "wall_s": wall,
+def _attempt(solved, status=None, wall=1.0, prompt=10, completion=5, cost=0.01, task="t"):
+    return {"task": task, "solved": solved, "status": status or ("solved" if solved else "unsolved"), "wall_s": wall,
             "prompt_tokens": prompt, "completion_tokens": completion, "cost_usd": cost}
 
 
 def test_config_summary_counts_infrastructure_errors_apart():
-    attempts = [_attempt(True, wall=2.0), _attempt(True, wall=4.0), _attempt(False, wall=9.0),
-                _attempt(False, status="error", wall=100.0)]
+    attempts = [_attempt(True, wall=2.0, task="a"), _attempt(True, wall=4.0, task="b"), _attempt(False, wall=9.0, task="c"),
+                _attempt(False, status="error", wall=100.0, task="d")]
     summary = config_summary(attempts)
     assert summary["attempts"] == 4
     assert summary["errors"] == 1
@@ -59,3 +62,96 @@ def test_config_summary_counts_infrastructure_errors_apart():
     assert summary["tokens_per_solved"] == 30
     assert summary["cost_usd"] == pytest.approx(0.04)
     assert summary["cost_per_solved_usd"] == pytest.approx(0.02)
+    assert summary["wall_s_p90"] == pytest.approx(8.0)  # numpy.quantile([2, 4, 9], 0.9)
+    assert summary["pass_at_k"] == {}  # one epoch: no pass@k
+
+
+def test_quantile_matches_numpy_linear():
+    values = [1.0, 2.0, 3.0, 4.0, 10.0]
+    assert quantile(values, 0.9) == pytest.approx(7.6)  # numpy.quantile(values, 0.9)
+    assert quantile(values, 0.5) == 3.0
+    assert quantile([5.0], 0.9) == 5.0
+    assert quantile([], 0.9) is None
+
+
+@pytest.mark.parametrize("n, c, k", [(5, 0, 1), (5, 1, 1), (5, 2, 3), (10, 3, 5), (4, 4, 2), (6, 5, 2)])
+def test_pass_at_k_is_the_combinatorial_estimator(n, c, k):
+    # 1 - P(all k drawn without replacement from n are failures), computed by enumeration.
+    from itertools import combinations
+
+    draws = list(combinations(range(n), k))
+    expected = sum(1 for d in draws if any(i < c for i in d)) / len(draws)
+    assert pass_at_k(n, c, k) == pytest.approx(expected)
+    all_solved = sum(1 for d in draws if all(i < c for i in d)) / len(draws)
+    assert pass_hat_k(n, c, k) == pytest.approx(all_solved)
+
+
+def test_pass_at_k_rejects_k_beyond_n():
+    with pytest.raises(ValueError):
+        pass_at_k(2, 1, 3)
+
+
+def test_mcnemar_matches_an_exact_binomial_test():
+    from scipy.stats import binomtest
+
+    for regressed, improved in [(0, 0), (5, 0), (7, 2), (3, 3), (1, 9), (12, 4)]:
+        n = regressed + improved
+        expected = 1.0 if n == 0 else binomtest(regressed, n, 0.5).pvalue
+        assert mcnemar_exact(regressed, improved) == pytest.approx(expected)
+    assert mcnemar_exact(6, 0) == pytest.approx(2 / 64)
+
+
+def test_pareto_frontier_on_a_hand_drawn_set():
+    points = {
+        "A": (0.9, 10.0),   # best rate
+        "B": (0.6, 2.0),    # cheap
+        "C": (0.5, 5.0),    # dominated by B: lower rate, higher cost
+        "D": (0.9, 12.0),   # dominated by A: same rate, higher cost
+        "E": (0.2, 1.0),    # cheapest
+        "F": (0.7, None),   # unknown cost: not placed
+    }
+    result = pareto_frontier(points)
+    assert {name for name, by in result.items() if by is None} == {"A", "B", "E"}
+    assert "F" not in result
+    assert result["C"] == "B" and result["D"] == "A"
+
+
+def test_bootstrap_interval_is_deterministic_and_brackets_the_estimate():
+    samples = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
+    mean = lambda xs: sum(xs) / len(xs)
+    low, high = bootstrap_interval(samples, mean)
+    assert low < 4.5 < high
+    assert bootstrap_interval(samples, mean) == (low, high)
+    assert bootstrap_interval([], mean) is None
+    assert bootstrap_interval(samples, lambda xs: None) is None
+
+
+def _run(outcomes, cost=0.1):
+    return [{"task": t, "solved": s, "status": "solved" if s else "unsolved", "cost_usd": cost} for t, s in outcomes.items()]
+
+
+def test_paired_comparison_names_regressions_and_improvements():
+    baseline = _run({"t1": True, "t2": True, "t3": True, "t4": False, "t5": True})
+    candidate = _run({"t1": False, "t2": False, "t3": True, "t4": True, "t5": True, "t9": True}, cost=0.2)
+    result = paired_comparison(baseline, candidate)
+    assert result["tasks"] == 5
+    assert (result["regressed"], result["improved"]) == (["t1", "t2"], ["t4"])
+    assert result["p_value"] == pytest.approx(1.0)  # 2 vs 1 discordant pairs: no evidence
+    assert (result["baseline_rate"], result["candidate_rate"]) == (0.8, 0.6)
+    assert result["baseline_cost_per_solved_usd"] == pytest.approx(0.5 / 4)
+    assert result["candidate_cost_per_solved_usd"] == pytest.approx(1.0 / 3)
+    assert result["cost_per_solved_change_usd"] == pytest.approx(1.0 / 3 - 0.125)
+    low, high = result["cost_per_solved_change_ci95"]
+    assert low <= result["cost_per_solved_change_usd"] <= high
+
+
+def test_config_summary_gives_pass_at_k_over_epochs():
+    attempts = [{"task": t, "solved": s, "status": "solved" if s else "unsolved", "wall_s": 1.0,
+                 "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
+                for t, s in [("a", True), ("a", False), ("a", True), ("b", False), ("b", False), ("b", False)]]
+    summary = config_summary(attempts)
+    assert summary["pass_at_k"]["1"] == pytest.approx((2 / 3 + 0) / 2)
+    assert summary["pass_at_k"]["3"] == pytest.approx((1 + 0) / 2)
+    assert summary["pass_hat_k"]["2"] == pytest.approx((1 / 3 + 0) / 2)
+    assert summary["pass_hat_k"]["3"] == 0.0
+    assert summary["cost_per_solved_usd"] == 0.0 and summary["cost_per_attempt_usd"] == 0.0

@@ -1,0 +1,71 @@
+"""`agentbench compare` and `report --csv` over runs in a real SQLite store."""
+
+import csv
+import io
+import os
+import subprocess
+import sys
+
+from sqlmodel import Session
+
+from agentbench.store import AttemptRow, RunRow, attempt_id, utcnow
+
+
+def store_run(engine, name, solved_by_task, model="m", agent="fast", cost=0.01):
+    with Session(engine) as session:
+        session.add(RunRow(name=name, spec_json="{}", agentbench_version="test", status="completed"))
+        for task, solved in solved_by_task.items():
+            session.add(AttemptRow(
+                id=attempt_id(name, task, model, agent, 0), run=name, task=task, model=model, agent=agent, epoch=0,
+                solved=solved, status="solved" if solved else "unsolved", stop_reason="submitted",
+                grade_status="passed" if solved else "failed", wall_s=2.0, prompt_tokens=100, completion_tokens=10,
+                cost_usd=cost, started_at=utcnow(),
+            ))
+        session.commit()
+
+
+def agentbench(*args):
+    return subprocess.run([sys.executable, "-m", "agentbench", *args], capture_output=True, text=True, env=dict(os.environ), timeout=120)
+
+
+TASKS = [f"suite/t{i}" for i in range(8)]
+
+
+def test_compare_exits_1_on_a_significant_regression_and_names_the_tasks(engine):
+    store_run(engine, "base", {t: True for t in TASKS})
+    store_run(engine, "cand", {t: i >= 6 for i, t in enumerate(TASKS)}, cost=0.02)
+    done = agentbench("compare", "base", "cand")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "regression: cand solves significantly fewer tasks than base" in done.stderr
+    assert "regressed (m/fast): suite/t0, suite/t1, suite/t2, suite/t3, suite/t4, suite/t5" in done.stdout
+    assert "0.0312" in done.stdout  # McNemar exact: 6 regressed, 0 improved -> 2 / 2**6
+
+
+def test_compare_exits_0_on_an_identical_rerun_and_on_a_small_dip(engine):
+    store_run(engine, "base", {t: True for t in TASKS})
+    store_run(engine, "rerun", {t: True for t in TASKS})
+    store_run(engine, "dip", {t: t != TASKS[0] for t in TASKS})
+    assert agentbench("compare", "base", "rerun").returncode == 0
+    dip = agentbench("compare", "base", "dip")
+    assert dip.returncode == 0 and "regressed (m/fast): suite/t0" in dip.stdout
+
+
+def test_compare_of_runs_without_a_shared_configuration(engine):
+    store_run(engine, "a", {"t": True}, model="x")
+    store_run(engine, "b", {"t": True}, model="y")
+    assert agentbench("compare", "a", "b").returncode == 0  # their only configurations are compared
+    store_run(engine, "c", {"t": True}, model="y", agent="deliberate")
+    store_run(engine, "c2", {"t": True}, model="z")
+    with Session(engine) as session:
+        session.add(AttemptRow(id="extra", run="c", task="t", model="q", agent="fast", epoch=0, solved=True,
+                               status="solved", stop_reason="submitted", started_at=utcnow()))
+        session.commit()
+    done = agentbench("compare", "c", "c2")
+    assert done.returncode == 2 and "share no (model, agent) configuration" in done.stderr
+
+
+def test_report_csv_has_one_row_per_attempt(engine):
+    store_run(engine, "base", {t: True for t in TASKS})
+    rows = list(csv.DictReader(io.StringIO(agentbench("report", "base", "--csv", "-").stdout)))
+    assert len(rows) == len(TASKS)
+    assert rows[0]["task"] == "suite/t0" and rows[0]["solved"] == "True" and rows[0]["cost_usd"] == "0.01"
