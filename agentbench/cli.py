@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from agentbench.errors import UserError
+from agentbench.html_report import attempt_key, render_html
 from agentbench.grading import validate_task
 from agentbench.models.profiles import get_profile, load_profiles
 from agentbench.report import (
@@ -116,11 +117,18 @@ def report(
     run_name: Optional[str] = typer.Argument(None, metavar="RUN", help="Run name (default: the latest)."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the JSON report to FILE, or - for stdout."),
     csv_out: Optional[str] = typer.Option(None, "--csv", help="Write one row per attempt to FILE, or - for stdout."),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report to FILE."),
 ) -> None:
-    """The report of a run: a table, and JSON or CSV on request."""
+    """The report of a run: a table, and JSON, CSV or HTML on request."""
     engine = open_store()
     row = get_run(engine, run_name)
-    document = build_report(row, run_attempts(engine, row.name))
+    rows = run_attempts(engine, row.name)
+    document = build_report(row, rows)
+    if html_out:
+        trajectories = {attempt_key(record): trajectory_text(attempt, attempt_steps(engine, attempt.id))
+                        for attempt, record in zip(rows, document["attempts"])}
+        html_out.write_text(render_html(document, trajectories))
+        err_console.print(f"wrote {html_out}")
     outputs = {json_out: json.dumps(document, indent=2) + "\n", csv_out: attempts_csv(document)}
     for target, text in outputs.items():
         if target == "-":

@@ -78,6 +78,8 @@ def config_summary(attempts: Sequence[dict]) -> dict:
         "cost_per_attempt_usd": None if cost is None or not attempts else cost / len(attempts),
         "cost_per_solved_usd": per_solved(cost, solved),
         "cost_per_solved_ci95": bootstrap_interval(list(attempts), cost_per_solved_of),
+        "output_tokens_per_s": output_tokens_per_second(attempts),
+        "time_breakdown": time_breakdown(attempts),
         "pass_at_k": {str(k): mean_over_tasks(counts, pass_at_k, k) for k in ks},
         "pass_hat_k": {str(k): mean_over_tasks(counts, pass_hat_k, k) for k in ks},
     }
@@ -212,3 +214,41 @@ def paired_comparison(baseline: Sequence[dict], candidate: Sequence[dict]) -> di
         "cost_per_solved_change_usd": None if base_cost is None or cand_cost is None else cand_cost - base_cost,
         "cost_per_solved_change_ci95": bootstrap_interval(pairs, cost_change),
     }
+
+
+def anytime_curve(attempts: Sequence[dict], key: str) -> list[tuple[float, float]]:
+    """The share of graded attempts solved within a budget of `key` (wall_s, cost_usd, ...),
+    as the budget grows: one (budget, share) point at each solved attempt's spend."""
+    graded = [a for a in attempts if a["status"] != "error"]
+    spends = sorted(a[key] for a in graded if a["solved"] and a[key] is not None)
+    return [(spend, (index + 1) / len(graded)) for index, spend in enumerate(spends)]
+
+
+def output_tokens_per_second(attempts: Sequence[dict]) -> float | None:
+    """Completion tokens over the seconds spent waiting on the model."""
+    seconds = sum(a["model_s"] for a in attempts)
+    return sum(a["completion_tokens"] for a in attempts) / seconds if seconds > 0 else None
+
+
+def time_breakdown(attempts: Sequence[dict]) -> dict[str, float]:
+    """Total seconds spent waiting on the model, running tools, grading, and in the harness
+    (the rest of the agent's wall time: containers, workspace set-up, diffing)."""
+    model = sum(a["model_s"] for a in attempts)
+    tools = sum(a["tool_s"] for a in attempts)
+    wall = sum(a["wall_s"] for a in attempts)
+    return {"model_s": model, "tools_s": tools, "grading_s": sum(a["grade_s"] for a in attempts),
+            "harness_s": max(0.0, wall - model - tools)}
+
+
+def main_effects(attempts: Sequence[dict], factor: str) -> dict[str, dict]:
+    """For each level of a factor (model, agent, ...): its completion rate with a Wilson
+    interval and its difference from the rate over all graded attempts."""
+    graded = [a for a in attempts if a["status"] != "error"]
+    overall = rate(sum(a["solved"] for a in graded), len(graded))
+    effects = {}
+    for level in sorted({a[factor] for a in graded}):
+        group = [a for a in graded if a[factor] == level]
+        solved = sum(a["solved"] for a in group)
+        effects[level] = {"rate": rate(solved, len(group)), "effect": rate(solved, len(group)) - overall,
+                          "ci95": list(wilson_interval(solved, len(group))), "attempts": len(group)}
+    return effects

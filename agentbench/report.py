@@ -8,7 +8,7 @@ import io
 from rich.console import Console
 from rich.table import Table
 
-from agentbench.metrics import config_summary, paired_comparison, pareto_frontier
+from agentbench.metrics import anytime_curve, config_summary, main_effects, paired_comparison, pareto_frontier
 from agentbench.store import AttemptRow, RunRow, StepRow
 
 
@@ -34,9 +34,14 @@ def build_report(run: RunRow, rows: list[AttemptRow]) -> dict:
         for (model, agent), group in groups.items()
     ]
     mark_frontiers(configs)
+    for config in configs:
+        group = groups[(config["model"], config["agent"])]
+        config["anytime"] = {"wall_s": anytime_curve(group, "wall_s"), "cost_usd": anytime_curve(group, "cost_usd")}
     return {
         "run": run.name, "status": run.status, "agentbench_version": run.agentbench_version,
-        "created_at": run.created_at.isoformat(), "configs": configs, "attempts": attempts,
+        "created_at": run.created_at.isoformat(), "configs": configs,
+        "effects": {factor: main_effects(attempts, factor) for factor in ("model", "agent")},
+        "attempts": attempts,
     }
 
 

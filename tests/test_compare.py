@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from sqlmodel import Session
 
 from agentbench.store import AttemptRow, RunRow, attempt_id, utcnow
@@ -69,3 +70,13 @@ def test_report_csv_has_one_row_per_attempt(engine):
     rows = list(csv.DictReader(io.StringIO(agentbench("report", "base", "--csv", "-").stdout)))
     assert len(rows) == len(TASKS)
     assert rows[0]["task"] == "suite/t0" and rows[0]["solved"] == "True" and rows[0]["cost_usd"] == "0.01"
+
+
+def test_load_gives_a_dataframe_of_attempts(engine):
+    import agentbench
+
+    store_run(engine, "base", {t: i < 3 for i, t in enumerate(TASKS)})
+    frame = agentbench.load("base")
+    assert len(frame) == len(TASKS)
+    assert frame["solved"].sum() == 3
+    assert set(frame["run"]) == {"base"} and frame["cost_usd"].sum() == pytest.approx(0.01 * len(TASKS))

@@ -4,7 +4,8 @@ import pytest
 
 from agentbench.metrics import (
     bootstrap_interval, config_summary, mcnemar_exact, median, paired_comparison, pareto_frontier, pass_at_k,
-    pass_hat_k, per_solved, quantile, rate, total_cost, wilson_interval,
+    pass_hat_k, per_solved, quantile, rate, total_cost, wilson_interval, anytime_curve, main_effects,
+    output_tokens_per_second, time_breakdown,
 )
 
 
@@ -45,7 +46,8 @@ def test_unknown_cost_is_never_a_silent_zero():
 
 def _attempt(solved, status=None, wall=1.0, prompt=10, completion=5, cost=0.01, task="t"):
     return {"task": task, "solved": solved, "status": status or ("solved" if solved else "unsolved"), "wall_s": wall,
-            "prompt_tokens": prompt, "completion_tokens": completion, "cost_usd": cost}
+            "prompt_tokens": prompt, "completion_tokens": completion, "cost_usd": cost,
+            "model_s": wall / 2, "tool_s": wall / 4, "grade_s": 1.0}
 
 
 def test_config_summary_counts_infrastructure_errors_apart():
@@ -64,6 +66,7 @@ def test_config_summary_counts_infrastructure_errors_apart():
     assert summary["cost_per_solved_usd"] == pytest.approx(0.02)
     assert summary["wall_s_p90"] == pytest.approx(8.0)  # numpy.quantile([2, 4, 9], 0.9)
     assert summary["pass_at_k"] == {}  # one epoch: no pass@k
+    assert summary["output_tokens_per_s"] == pytest.approx(20 / 57.5)
 
 
 def test_quantile_matches_numpy_linear():
@@ -146,8 +149,8 @@ def test_paired_comparison_names_regressions_and_improvements():
 
 
 def test_config_summary_gives_pass_at_k_over_epochs():
-    attempts = [{"task": t, "solved": s, "status": "solved" if s else "unsolved", "wall_s": 1.0,
-                 "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
+    attempts = [{"task": t, "solved": s, "status": "solved" if s else "unsolved", "wall_s": 1.0, "model_s": 0.5,
+                 "tool_s": 0.2, "grade_s": 0.3, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
                 for t, s in [("a", True), ("a", False), ("a", True), ("b", False), ("b", False), ("b", False)]]
     summary = config_summary(attempts)
     assert summary["pass_at_k"]["1"] == pytest.approx((2 / 3 + 0) / 2)
@@ -155,3 +158,38 @@ def test_config_summary_gives_pass_at_k_over_epochs():
     assert summary["pass_hat_k"]["2"] == pytest.approx((1 / 3 + 0) / 2)
     assert summary["pass_hat_k"]["3"] == 0.0
     assert summary["cost_per_solved_usd"] == 0.0 and summary["cost_per_attempt_usd"] == 0.0
+
+
+def _timed(task, solved, wall, cost=0.0, model_s=0.0, tool_s=0.0, grade_s=0.0, completion=0, status=None, **factors):
+    return {"task": task, "solved": solved, "status": status or ("solved" if solved else "unsolved"), "wall_s": wall,
+            "cost_usd": cost, "model_s": model_s, "tool_s": tool_s, "grade_s": grade_s, "completion_tokens": completion, **factors}
+
+
+def test_anytime_curve_counts_solved_attempts_within_each_budget():
+    attempts = [_timed("a", True, 5.0, cost=0.3), _timed("b", False, 1.0), _timed("c", True, 2.0, cost=0.1),
+                _timed("d", True, 9.0, cost=0.2), _timed("e", False, 3.0, status="error")]
+    assert anytime_curve(attempts, "wall_s") == [(2.0, 0.25), (5.0, 0.5), (9.0, 0.75)]
+    assert anytime_curve(attempts, "cost_usd") == [(0.1, 0.25), (0.2, 0.5), (0.3, 0.75)]
+    assert anytime_curve([], "wall_s") == []
+
+
+def test_time_breakdown_and_output_speed():
+    attempts = [_timed("a", True, 10.0, model_s=6.0, tool_s=3.0, grade_s=2.0, completion=300),
+                _timed("b", False, 5.0, model_s=4.0, tool_s=0.5, grade_s=1.0, completion=200)]
+    assert time_breakdown(attempts) == pytest.approx({"model_s": 10.0, "tools_s": 3.5, "grading_s": 3.0, "harness_s": 1.5})
+    assert output_tokens_per_second(attempts) == pytest.approx(50.0)
+    assert output_tokens_per_second([_timed("a", True, 1.0)]) is None
+
+
+def test_main_effects_separate_the_factors():
+    # The scaffold moves the rate (deliberate 3/4 vs fast 1/4); the model does not (2/4 each).
+    attempts = [
+        _timed("t1", True, 1, model="m1", agent="deliberate"), _timed("t2", True, 1, model="m1", agent="deliberate"),
+        _timed("t1", True, 1, model="m2", agent="deliberate"), _timed("t2", False, 1, model="m2", agent="deliberate"),
+        _timed("t1", False, 1, model="m1", agent="fast"), _timed("t2", False, 1, model="m1", agent="fast"),
+        _timed("t1", True, 1, model="m2", agent="fast"), _timed("t2", False, 1, model="m2", agent="fast"),
+    ]
+    by_agent, by_model = main_effects(attempts, "agent"), main_effects(attempts, "model")
+    assert by_agent["deliberate"]["effect"] == pytest.approx(0.25) and by_agent["fast"]["effect"] == pytest.approx(-0.25)
+    assert by_model["m1"]["effect"] == pytest.approx(0.0) and by_model["m2"]["effect"] == pytest.approx(0.0)
+    assert by_agent["deliberate"]["ci95"] == pytest.approx(list(wilson_interval(3, 4)))
