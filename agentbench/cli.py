@@ -15,8 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from agentbench.errors import UserError
-from agentbench.html_report import attempt_key, render_html
 from agentbench.grading import validate_task
+from agentbench.html_report import attempt_key, render_html
 from agentbench.models.profiles import get_profile, load_profiles
 from agentbench.report import (
     attempts_csv, build_report, comparisons, render_comparison, render_table, significant_regression, trajectory_text,
@@ -126,7 +126,7 @@ def report(
     document = build_report(row, rows)
     if html_out:
         trajectories = {attempt_key(record): trajectory_text(attempt, attempt_steps(engine, attempt.id))
-                        for attempt, record in zip(rows, document["attempts"])}
+                        for attempt, record in zip(rows, document["attempts"], strict=True)}
         html_out.write_text(render_html(document, trajectories))
         err_console.print(f"wrote {html_out}")
     outputs = {json_out: json.dumps(document, indent=2) + "\n", csv_out: attempts_csv(document)}

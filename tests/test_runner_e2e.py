@@ -2,7 +2,6 @@
 
 import json
 
-import pytest
 from sqlmodel import Session, select
 
 from agentbench.models.chat_server import Reply, ToolCall
