@@ -129,10 +129,14 @@ def _effects(effects: dict) -> str:
     rows = []
     for factor, levels in effects.items():
         for level, e in levels.items():
-            rows.append(f"<tr><td>{escape(factor)}</td><td>{escape(level)}</td><td>{e['rate']:.0%} "
-                        f"[{e['ci95'][0]:.0%}, {e['ci95'][1]:.0%}]</td><td>{e['effect']:+.0%}</td><td>{e['attempts']}</td></tr>")
-    return ("<h2>Main effects on completion rate</h2><table><tr><th>factor</th><th>level</th><th>rate [95% CI]</th>"
-            f"<th>vs all</th><th>attempts</th></tr>{''.join(rows)}</table>")
+            interval = e["cost_per_solved_ci95"]
+            cost = _num(e["cost_per_solved_usd"], "${:.4f}") + (f" [${interval[0]:.4f}, ${interval[1]:.4f}]" if interval else "")
+            rows.append(f"<tr><td>{escape(factor)}</td><td>{escape(level)}</td><td>{e['attempts']}</td><td>{e['rate']:.0%} "
+                        f"[{e['ci95'][0]:.0%}, {e['ci95'][1]:.0%}]</td><td>{e['rate_effect']:+.0%}</td><td>{cost}</td>"
+                        f"<td>{_num(e['cost_effect_usd'], '{:+.4f}')}</td></tr>")
+    return ("<h2>Main effects: which factor moved the rate and the cost</h2><table><tr><th>factor</th><th>level</th>"
+            "<th>attempts</th><th>rate [95% CI]</th><th>rate vs all</th><th>cost/solved [95% CI]</th><th>cost vs all</th></tr>"
+            f"{''.join(rows)}</table>")
 
 
 def _grid(report: dict) -> str:

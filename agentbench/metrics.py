@@ -74,6 +74,9 @@ def config_summary(attempts: Sequence[dict]) -> dict:
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "tokens_per_solved": per_solved(prompt + completion, solved),
+        "tokens_per_solved_ci95": bootstrap_interval(list(attempts), tokens_per_solved_of),
+        "wall_s_per_solved": wall_per_solved_of(attempts),
+        "wall_s_per_solved_ci95": bootstrap_interval(list(attempts), wall_per_solved_of),
         "cost_usd": cost,
         "cost_per_attempt_usd": None if cost is None or not attempts else cost / len(attempts),
         "cost_per_solved_usd": per_solved(cost, solved),
@@ -176,6 +179,17 @@ def cost_per_solved_of(attempts: Sequence[dict]) -> float | None:
     return per_solved(total_cost(a["cost_usd"] for a in attempts), sum(1 for a in attempts if a["solved"]))
 
 
+def tokens_per_solved_of(attempts: Sequence[dict]) -> float | None:
+    """Total tokens over solved attempts, for a sample of attempts."""
+    tokens = sum(a["prompt_tokens"] + a["completion_tokens"] for a in attempts)
+    return per_solved(tokens, sum(1 for a in attempts if a["solved"]))
+
+
+def wall_per_solved_of(attempts: Sequence[dict]) -> float | None:
+    """Total agent wall time over solved attempts, for a sample of attempts."""
+    return per_solved(sum(a["wall_s"] for a in attempts), sum(1 for a in attempts if a["solved"]))
+
+
 def paired_comparison(baseline: Sequence[dict], candidate: Sequence[dict]) -> dict:
     """Per-task comparison of two configurations on the tasks both attempted.
 
@@ -242,13 +256,23 @@ def time_breakdown(attempts: Sequence[dict]) -> dict[str, float]:
 
 def main_effects(attempts: Sequence[dict], factor: str) -> dict[str, dict]:
     """For each level of a factor (model, agent, ...): its completion rate with a Wilson
-    interval and its difference from the rate over all graded attempts."""
+    interval and its difference from the rate over all graded attempts, and its cost per
+    solved task with a bootstrap interval and its difference from the overall one."""
     graded = [a for a in attempts if a["status"] != "error"]
-    overall = rate(sum(a["solved"] for a in graded), len(graded))
+    overall_rate = rate(sum(a["solved"] for a in graded), len(graded))
+    overall_cost = cost_per_solved_of(attempts)
     effects = {}
     for level in sorted({a[factor] for a in graded}):
         group = [a for a in graded if a[factor] == level]
         solved = sum(a["solved"] for a in group)
-        effects[level] = {"rate": rate(solved, len(group)), "effect": rate(solved, len(group)) - overall,
-                          "ci95": list(wilson_interval(solved, len(group))), "attempts": len(group)}
+        cost = cost_per_solved_of([a for a in attempts if a[factor] == level])
+        effects[level] = {
+            "attempts": len(group),
+            "rate": rate(solved, len(group)),
+            "rate_effect": rate(solved, len(group)) - overall_rate,
+            "ci95": list(wilson_interval(solved, len(group))),
+            "cost_per_solved_usd": cost,
+            "cost_effect_usd": None if cost is None or overall_cost is None else cost - overall_cost,
+            "cost_per_solved_ci95": bootstrap_interval([a for a in attempts if a[factor] == level], cost_per_solved_of),
+        }
     return effects

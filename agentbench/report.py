@@ -120,14 +120,14 @@ def _pct(value: float | None) -> str:
 def render_table(report: dict, console: Console) -> None:
     """The per-configuration table a person reads at the end of a run."""
     table = Table(title=f"run {report['run']} ({report['status']})")
-    for column in ("model", "agent", "solved", "rate [95% CI]", "errors", "median wall", "tokens", "cost", "cost/solved", "frontier"):
+    for column in ("model", "agent", "solved", "rate [95% CI]", "errors", "median wall", "tokens/solved", "out tok/s", "cost", "cost/solved", "frontier"):
         table.add_column(column, justify="left" if column in ("model", "agent") else "right")
     for c in report["configs"]:
         model = f"{c['model']} (baseline)" if c["baseline"] else c["model"]
         graded = c["attempts"] - c["errors"]
         table.add_row(
             model, c["agent"], f"{c['solved']}/{graded}", _rate(c), str(c["errors"]), _seconds(c["wall_s_median"]),
-            f"{c['prompt_tokens'] + c['completion_tokens']:,}", _usd(c["cost_usd"]), _usd(c["cost_per_solved_usd"]),
+            _count(c["tokens_per_solved"]), _count(c["output_tokens_per_s"]), _usd(c["cost_usd"]), _usd(c["cost_per_solved_usd"]),
             _frontier(c),
         )
     console.print(table)
@@ -144,6 +144,10 @@ def _rate(config: dict) -> str:
         return "-"
     low, high = config["ci95"]
     return f"{config['rate']:.0%} [{low:.0%}, {high:.0%}]"
+
+
+def _count(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
 
 
 def _seconds(value: float | None) -> str:

@@ -67,6 +67,8 @@ def test_config_summary_counts_infrastructure_errors_apart():
     assert summary["wall_s_p90"] == pytest.approx(8.0)  # numpy.quantile([2, 4, 9], 0.9)
     assert summary["pass_at_k"] == {}  # one epoch: no pass@k
     assert summary["output_tokens_per_s"] == pytest.approx(20 / 57.5)
+    assert summary["wall_s_per_solved"] == pytest.approx(115 / 2)  # all wall time, errors included, over 2 solved
+    assert summary["tokens_per_solved_ci95"][0] <= 30 <= summary["tokens_per_solved_ci95"][1]
 
 
 def test_quantile_matches_numpy_linear():
@@ -184,12 +186,18 @@ def test_time_breakdown_and_output_speed():
 def test_main_effects_separate_the_factors():
     # The scaffold moves the rate (deliberate 3/4 vs fast 1/4); the model does not (2/4 each).
     attempts = [
-        _timed("t1", True, 1, model="m1", agent="deliberate"), _timed("t2", True, 1, model="m1", agent="deliberate"),
-        _timed("t1", True, 1, model="m2", agent="deliberate"), _timed("t2", False, 1, model="m2", agent="deliberate"),
-        _timed("t1", False, 1, model="m1", agent="fast"), _timed("t2", False, 1, model="m1", agent="fast"),
-        _timed("t1", True, 1, model="m2", agent="fast"), _timed("t2", False, 1, model="m2", agent="fast"),
+        _timed("t1", True, 1, 0.4, model="m1", agent="deliberate"), _timed("t2", True, 1, 0.4, model="m1", agent="deliberate"),
+        _timed("t1", True, 1, 0.4, model="m2", agent="deliberate"), _timed("t2", False, 1, 0.4, model="m2", agent="deliberate"),
+        _timed("t1", False, 1, 0.1, model="m1", agent="fast"), _timed("t2", False, 1, 0.1, model="m1", agent="fast"),
+        _timed("t1", True, 1, 0.1, model="m2", agent="fast"), _timed("t2", False, 1, 0.1, model="m2", agent="fast"),
     ]
     by_agent, by_model = main_effects(attempts, "agent"), main_effects(attempts, "model")
-    assert by_agent["deliberate"]["effect"] == pytest.approx(0.25) and by_agent["fast"]["effect"] == pytest.approx(-0.25)
-    assert by_model["m1"]["effect"] == pytest.approx(0.0) and by_model["m2"]["effect"] == pytest.approx(0.0)
+    assert by_agent["deliberate"]["rate_effect"] == pytest.approx(0.25) and by_agent["fast"]["rate_effect"] == pytest.approx(-0.25)
+    assert by_model["m1"]["rate_effect"] == pytest.approx(0.0) and by_model["m2"]["rate_effect"] == pytest.approx(0.0)
     assert by_agent["deliberate"]["ci95"] == pytest.approx(list(wilson_interval(3, 4)))
+    # deliberate costs $0.4 a try over 3 solved, fast $0.1 over 1, all $2.0 over 4 (hand-computed).
+    assert by_agent["deliberate"]["cost_per_solved_usd"] == pytest.approx(1.6 / 3)
+    assert by_agent["fast"]["cost_per_solved_usd"] == pytest.approx(0.4)
+    assert by_agent["deliberate"]["cost_effect_usd"] == pytest.approx(1.6 / 3 - 0.5)
+    low, high = by_agent["deliberate"]["cost_per_solved_ci95"]
+    assert low <= 1.6 / 3 <= high
