@@ -150,3 +150,15 @@ def test_interrupted_run_leaves_no_containers_and_resumes(docker_client, engine)
     assert sorted(a.epoch for a in attempts) == list(range(12))
     assert all(a.solved for a in attempts)
     assert get_run(engine, "cut").status == "completed"
+
+
+@pytest.mark.usefixtures("python_image")
+def test_sandbox_prune_removes_leftover_containers_and_images_list_shows_ours(docker_client, python_image):
+    from agentbench.sandbox.docker import DockerSandbox
+
+    DockerSandbox.start(docker_client, python_image, labels={"agentbench.run": "crashed"})
+    done = agentbench("sandbox", "prune")
+    assert done.returncode == 0 and "removed 1 container(s)" in done.stdout
+    assert not docker_client.containers.list(all=True, filters={"label": "agentbench=1"})
+    listed = agentbench("images", "list")
+    assert listed.returncode == 0 and python_image.split(":")[1] in listed.stdout
