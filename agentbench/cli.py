@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,10 @@ from rich.table import Table
 from agentbench.errors import UserError
 from agentbench.grading import validate_task
 from agentbench.html_report import attempt_key, render_html
+from agentbench.models.pricing import price_text
 from agentbench.models.profiles import get_profile, load_profiles
+from agentbench.models.vllm import VllmServer, check_can_serve, serve_command
+from agentbench.paths import results_dir
 from agentbench.report import (
     attempts_csv, build_report, comparisons, render_comparison, render_table, significant_regression, trajectory_text,
 )
@@ -217,13 +221,39 @@ def tasks(
 
 @app.command()
 def models(models_file: Optional[Path] = typer.Option(None, "--models-file", help="Extra model profiles (YAML).")) -> None:
-    """The model profiles, baselines marked."""
-    table = Table("profile", "provider", "model", "prices", "notes")
+    """The model profiles: provider, model, GPUs and prices (with the date they were taken)."""
+    table = Table("profile", "provider", "model", "GPUs", "prices", "notes")
     for profile in load_profiles(models_file).values():
-        prices = profile.prices.model_dump(exclude_none=True)
         model = profile.model or (f"${profile.model_env}" if profile.model_env else "")
-        table.add_row(profile.label, profile.provider, model, ", ".join(f"{k}={v}" for k, v in prices.items()), profile.description)
+        gpus = str(profile.gpus) if profile.gpus else ""
+        table.add_row(profile.label, profile.provider, model, gpus, price_text(profile), profile.description)
     console.print(table)
+
+
+@app.command()
+def serve(
+    profile_name: str = typer.Argument(..., metavar="PROFILE", help="A vllm model profile."),
+    port: int = typer.Option(8000, help="Port to serve on."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the `vllm serve` command and exit."),
+    models_file: Optional[Path] = typer.Option(None, "--models-file", help="Extra model profiles (YAML)."),
+) -> None:
+    """Serve a self-hosted model with vLLM in the foreground (Ctrl-C stops it)."""
+    profile = get_profile(profile_name, load_profiles(models_file))
+    if dry_run:
+        typer.echo(shlex.join(serve_command(profile, host, port)))
+        return
+    server = VllmServer(profile, results_dir() / "vllm" / f"serve-{profile.name}.log", check_can_serve(profile), port, host)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    err_console.print(f"starting vLLM for {profile.name}; log: {server.log_path}")
+    with server:
+        err_console.print(f"serving {profile.resolved_model()} at {server.base_url} (Ctrl-C stops it)")
+        try:
+            server.process.wait()
+        except KeyboardInterrupt:
+            err_console.print("stopping vLLM")
+    if server.process.returncode not in (0, -signal.SIGTERM, -signal.SIGKILL):
+        raise UserError(f"vLLM for {profile.name!r} exited with code {server.process.returncode}; its log is {server.log_path}.")
 
 
 @images_app.command("list")

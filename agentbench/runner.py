@@ -24,9 +24,12 @@ from agentbench.agents.base import AttemptStopped, ModelAccess, Step
 from agentbench.errors import UserError
 from agentbench.grading import grade
 from agentbench.models.builtin import BuiltinModels
-from agentbench.models.endpoint import Endpoint, chat_model, check_reachable, endpoint_for
+from agentbench.models.calls import ModelCaller
+from agentbench.models.endpoint import Endpoint, check_reachable, endpoint_for
 from agentbench.models.pricing import token_cost_usd
 from agentbench.models.profiles import ModelProfile
+from agentbench.models.serving import RunServers
+from agentbench.models.vllm import check_can_serve
 from agentbench.sandbox import SandboxError
 from agentbench.sandbox.docker import DockerSandbox, remove_containers
 from agentbench.sandbox.images import ensure_image
@@ -69,6 +72,8 @@ class Runner:
         self.stopping = threading.Event()
         self.labels = {"agentbench.run": spec.name}
         self.endpoints: dict[str, Endpoint] = {}
+        self.executables: dict[str, str] = {}  # vllm to start, per self-hosted profile without a server
+        self.gates = {p.name: threading.BoundedSemaphore(p.max_connections) for p in profiles}
         self.images: dict[str, str] = {}
         self.builtin: BuiltinModels | None = None
 
@@ -86,9 +91,12 @@ class Runner:
         if self.spec.budget.dollars is not None:
             unpriced = [p.name for p in self.profiles if token_cost_usd(p, 0, 0) is None]
             if unpriced:
-                raise UserError(f"A dollar budget needs token prices, and profile(s) {', '.join(unpriced)} have none; add `prices` or drop the dollar budget.")
+                raise UserError(f"A dollar budget needs per-token prices, and profile(s) {', '.join(unpriced)} have none "
+                                "(self-hosted cost is only known when the run ends); add `prices` or drop the dollar budget.")
         for profile in self.profiles:
-            if profile.provider != "builtin":
+            if profile.provider == "vllm" and not profile.resolved_base_url(self.spec.base_url):
+                self.executables[profile.name] = check_can_serve(profile)
+            elif profile.provider != "builtin":
                 endpoint = endpoint_for(profile, self.spec.base_url)
                 check_reachable(endpoint, profile.name)
                 self.endpoints[profile.name] = endpoint
@@ -102,6 +110,12 @@ class Runner:
         attempts = self.pending()
         self.on_start(len(attempts))
         with ExitStack() as stack:
+            servers = stack.enter_context(RunServers(self.engine, self.spec.name, self.on_status))
+            for profile in self.profiles:
+                if profile.name in self.executables:
+                    self.endpoints[profile.name] = servers.start(profile, self.executables[profile.name])
+                elif profile.provider == "vllm":
+                    servers.attach(profile, self.endpoints[profile.name])
             if any(p.provider == "builtin" for p in self.profiles):
                 self.builtin = stack.enter_context(BuiltinModels({t.id: t.solution_patch for t in self.tasks}))
             pool = stack.enter_context(ThreadPoolExecutor(self.spec.workers, thread_name_prefix="attempt"))
@@ -160,8 +174,9 @@ class Runner:
         endpoint, profile = self._endpoint(attempt), attempt.profile
         agent = get_agent(attempt.agent)
         budget = self.spec.budget.for_task(attempt.task.spec.limits, agent.step_cap)
+        caller = ModelCaller(endpoint, profile.retry, self.gates[profile.name], profile.stream)
         model = ModelAccess(
-            chat=lambda seconds_left: chat_model(endpoint, seconds_left),
+            complete=caller.complete,
             context_window=profile.context_tokens(),
             price=lambda prompt, completion, cached: token_cost_usd(profile, prompt, completion, cached),
         )
@@ -186,7 +201,8 @@ class Runner:
             attempt_id=key, index=step.index, phase=step.phase, content=step.content, note=step.note,
             tool_calls_json=json.dumps(step.tool_calls), tool_results_json=json.dumps(step.tool_results),
             prompt_tokens=step.prompt_tokens, completion_tokens=step.completion_tokens, cached_tokens=step.cached_tokens,
-            model_s=step.model_s, tool_s=step.tool_s,
+            model_s=step.model_s, tool_s=step.tool_s, queue_s=step.queue_s, ttft_s=step.ttft_s,
+            retries_json=json.dumps(step.retries),
         )
         with Session(self.engine) as session:
             session.add(row)
@@ -204,6 +220,7 @@ class Runner:
             stop_reason=stop.reason, detail=stop.detail[:2000], grade_status=verdict.status if verdict else None,
             wall_s=wall_s, model_s=sum(s.model_s for s in steps), tool_s=sum(s.tool_s for s in steps),
             grade_s=verdict.duration_s if verdict else 0.0, steps=len(steps),
+            queue_s=sum(s.queue_s for s in steps), retries=sum(len(s.retries) for s in steps),
             prompt_tokens=prompt, completion_tokens=completion, cached_tokens=cached,
             cost_usd=token_cost_usd(attempt.profile, prompt, completion, cached),
             patch=patch, check_output=verdict.output if verdict else "", started_at=started_at,
@@ -216,6 +233,7 @@ class Runner:
         with Session(self.engine) as session:
             row = session.get(RunRow, self.spec.name) or RunRow(name=self.spec.name, spec_json="", agentbench_version=__version__)
             row.spec_json, row.status, row.finished_at = self.spec.model_dump_json(), "running", None
+            row.profiles_json = json.dumps({p.name: p.model_dump(mode="json", exclude={"name"}) for p in self.profiles})
             session.add(row)
             session.commit()
 

@@ -6,6 +6,7 @@ import json
 import os
 from datetime import datetime, timezone
 
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
@@ -25,6 +26,7 @@ class RunRow(SQLModel, table=True):
     spec_json: str
     agentbench_version: str
     status: str = "running"  # running | completed | interrupted | failed
+    profiles_json: str = "{}"  # the resolved model profiles, prices and their dates included (no secrets)
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
 
@@ -49,11 +51,14 @@ class AttemptRow(SQLModel, table=True):
     model_s: float = 0.0
     tool_s: float = 0.0
     grade_s: float = 0.0
+    queue_s: float = 0.0  # waiting for a connection slot to the model's endpoint
+    retries: int = 0
     steps: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
     cost_usd: float | None = None
+    gpu_s: float | None = None  # self-hosted: this attempt's share of the server's GPU-seconds
     patch: str = ""
     check_output: str = ""
     started_at: datetime
@@ -76,6 +81,9 @@ class StepRow(SQLModel, table=True):
     cached_tokens: int = 0
     model_s: float = 0.0
     tool_s: float = 0.0
+    queue_s: float = 0.0
+    ttft_s: float | None = None
+    retries_json: str = "[]"
     note: str = ""
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -86,6 +94,43 @@ class StepRow(SQLModel, table=True):
     @property
     def tool_results(self) -> list[str]:
         return json.loads(self.tool_results_json)
+
+    @property
+    def retries(self) -> list[dict]:
+        return json.loads(self.retries_json)
+
+
+class ServerRow(SQLModel, table=True):
+    """A vLLM server's time in a run: started by us, or a running one the run used."""
+
+    __tablename__ = "servers"
+    id: int | None = Field(default=None, primary_key=True)
+    run: str = Field(index=True, foreign_key="runs.name")
+    model: str
+    url: str
+    started_by_us: bool
+    command: str = ""
+    gpus: int
+    gpu_hour_usd: float | None = None
+    vllm_version: str | None = None
+    started_at: datetime = Field(default_factory=utcnow)
+    ready_s: float | None = None  # seconds from start until it answered
+    uptime_s: float = 0.0  # seconds the run held it (its GPUs were paid for)
+    stopped_at: datetime | None = None
+
+
+class ServerSampleRow(SQLModel, table=True):
+    """One reading of a server's /metrics: its batch, queue, KV cache and prefix cache."""
+
+    __tablename__ = "server_samples"
+    id: int | None = Field(default=None, primary_key=True)
+    server_id: int = Field(index=True, foreign_key="servers.id")
+    at_s: float
+    running: float | None = None
+    waiting: float | None = None
+    kv_cache_usage: float | None = None
+    prefix_hits: float | None = None
+    prefix_queries: float | None = None
 
 
 def attempt_id(run: str, task: str, model: str, agent: str, epoch: int) -> str:
@@ -103,9 +148,33 @@ def open_store(url: str | None = None):
     try:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False} if url.startswith("sqlite") else {})
         SQLModel.metadata.create_all(engine)
+        add_missing_columns(engine)
     except (OperationalError, ImportError, ValueError) as exc:
         raise UserError(f"Cannot open the store {url} (AGENTBENCH_DB): {exc.__class__.__name__}: {exc}.") from None
     return engine
+
+
+def add_missing_columns(engine) -> None:
+    """Bring a store written by an earlier version up to date: columns added since are
+    added with their defaults (additive changes only; nothing is dropped or rewritten)."""
+    inspector = inspect(engine)
+    with engine.begin() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                default = column.default.arg if column.default is not None and column.default.is_scalar else None
+                literal = "" if default is None else f" DEFAULT {_sql_literal(default)}"
+                connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(engine.dialect)}{literal}'))
+
+
+def _sql_literal(value) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def list_runs(engine) -> list[RunRow]:

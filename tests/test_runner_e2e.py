@@ -118,6 +118,6 @@ def test_wall_clock_limit_stops_the_attempt(engine, docker_client, python_image,
 
 def test_a_failing_endpoint_is_a_model_error_not_an_agent_failure(engine, docker_client, python_image, scripted_server):
     server = scripted_server([Reply(status=500)] * 5)
-    attempt = run_scripted(engine, docker_client, server, "e2e-model-error")
+    attempt = run_scripted(engine, docker_client, server, "e2e-model-error", profile_fields={"retry": {"attempts": 3, "initial_wait_s": 0.01}})
     assert (attempt.status, attempt.stop_reason, attempt.grade_status) == ("error", "model_error", None)
     assert "Error code: 500" in attempt.detail

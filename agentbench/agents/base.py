@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from langchain_openai import ChatOpenAI
+from langchain_core.messages import AnyMessage
 
+from agentbench.models.calls import Completion
 from agentbench.sandbox import Sandbox
 from agentbench.spec import Budget
 
@@ -39,6 +40,9 @@ class Step:
     cached_tokens: int = 0
     model_s: float = 0.0
     tool_s: float = 0.0
+    queue_s: float = 0.0
+    ttft_s: float | None = None
+    retries: list[dict] = field(default_factory=list)
     note: str = ""
 
 
@@ -49,7 +53,7 @@ OnStep = Callable[[Step], None]
 class ModelAccess:
     """What a scaffold knows of its model: how to call it, its context window, its prices."""
 
-    chat: Callable[[float], ChatOpenAI]  # seconds left -> a chat model whose calls end within them
+    complete: Callable[[list[AnyMessage], list[dict], float], Completion]  # messages, tools, seconds left -> reply
     context_window: int | None = None
     price: Callable[[int, int, int], float | None] = lambda prompt, completion, cached: 0.0
 

@@ -6,7 +6,6 @@ import json
 import time
 from typing import Annotated, TypedDict
 
-import openai
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
@@ -14,6 +13,7 @@ from langgraph.graph.message import add_messages
 from agentbench.agents.base import AttemptStopped, ModelAccess, OnStep, Step
 from agentbench.agents.budget import BudgetMeter
 from agentbench.agents.tools import SandboxTools, parse_arguments, tool_name
+from agentbench.models.calls import Completion, ModelCallFailed
 from agentbench.sandbox import Sandbox
 from agentbench.spec import Budget
 
@@ -69,20 +69,16 @@ class AgentLoop:
         """One model call within the budget and the context window; the step is recorded."""
         seconds = self.meter.before_call()
         view, elided = fit_context(messages, self.model.context_window)
-        llm = self.model.chat(seconds)
-        started = time.monotonic()
         try:
-            reply: AIMessage = (llm.bind_tools(tools) if tools else llm).invoke(view)
-        except openai.BadRequestError as exc:
-            if "context" in str(exc).lower():
-                raise AttemptStopped("context_overflow", str(exc)) from exc
-            raise AttemptStopped("model_error", f"{exc.__class__.__name__}: {exc}") from exc
-        except openai.APITimeoutError as exc:
-            self.meter.seconds_left()
-            raise AttemptStopped("model_error", f"model call timed out: {exc}") from exc
-        except openai.OpenAIError as exc:
-            raise AttemptStopped("model_error", f"{exc.__class__.__name__}: {exc}") from exc
-        step = _step_from(reply, len(self.steps), self.phase, time.monotonic() - started)
+            completion = self.model.complete(view, tools, seconds)
+        except ModelCallFailed as failure:
+            if failure.context_exceeded:
+                raise AttemptStopped("context_overflow", failure.detail) from failure
+            if failure.timed_out:
+                self.meter.seconds_left()
+            raise AttemptStopped("model_error", failure.detail) from failure
+        reply = completion.message
+        step = _step_from(completion, len(self.steps), self.phase)
         if elided:
             step.note = f"elided {elided} old tool outputs to fit the context window"
         self.steps.append(step)
@@ -115,7 +111,8 @@ class AgentLoop:
         return results, wanted
 
 
-def _step_from(reply: AIMessage, index: int, phase: str, model_s: float) -> Step:
+def _step_from(completion: Completion, index: int, phase: str) -> Step:
+    reply = completion.message
     usage = reply.usage_metadata or {}
     calls = [{"name": c["name"], "args": c["args"]} for c in reply.tool_calls]
     calls += [{"name": c["name"], "args": c["args"], "error": c.get("error")} for c in reply.invalid_tool_calls]
@@ -127,7 +124,10 @@ def _step_from(reply: AIMessage, index: int, phase: str, model_s: float) -> Step
         prompt_tokens=usage.get("input_tokens", 0),
         completion_tokens=usage.get("output_tokens", 0),
         cached_tokens=(usage.get("input_token_details") or {}).get("cache_read", 0),
-        model_s=model_s,
+        model_s=completion.model_s,
+        queue_s=completion.queue_s,
+        ttft_s=completion.ttft_s,
+        retries=completion.retries,
     )
 
 

@@ -37,6 +37,7 @@ class Reply:
     completion_tokens: int = 0
     delay_s: float = 0.0
     status: int = 200
+    retry_after_s: float | None = None  # sent as Retry-After with a failure status
 
 
 Respond = Callable[[dict, str], Reply]
@@ -49,6 +50,9 @@ class ChatServer:
         self.respond = respond
         self.model_ids = model_ids
         self.requests: list[dict] = []
+        self.in_flight = 0
+        self.peak_in_flight = 0  # the most chat requests it was answering at once
+        self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -151,11 +155,19 @@ def _handler_for(server: ChatServer) -> type[BaseHTTPRequestHandler]:
             request = json.loads(self.rfile.read(length) or b"{}")
             server.requests.append(request)
             route = self.path[: -len("/v1/chat/completions")].strip("/")
-            reply = server.respond(request, route)
-            if reply.delay_s:
-                time.sleep(reply.delay_s)
+            with server._lock:
+                server.in_flight += 1
+                server.peak_in_flight = max(server.peak_in_flight, server.in_flight)
+            try:
+                reply = server.respond(request, route)
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+            finally:
+                with server._lock:
+                    server.in_flight -= 1
             if reply.status != 200:
-                self._send_json(reply.status, {"error": {"message": "scripted failure", "type": "server_error"}})
+                headers = {"Retry-After": f"{reply.retry_after_s:g}"} if reply.retry_after_s is not None else {}
+                self._send_json(reply.status, {"error": {"message": "scripted failure", "type": "server_error"}}, headers)
                 return
             model = request.get("model", "")
             if request.get("stream"):
@@ -164,9 +176,11 @@ def _handler_for(server: ChatServer) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send_json(200, completion_body(reply, model))
 
-        def _send_json(self, status: int, body: dict) -> None:
+        def _send_json(self, status: int, body: dict, headers: dict | None = None) -> None:
             data = json.dumps(body).encode()
             self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

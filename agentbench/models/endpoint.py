@@ -47,14 +47,17 @@ def check_reachable(endpoint: Endpoint, profile_name: str) -> None:
 
 
 def chat_model(endpoint: Endpoint, timeout_s: float | None = None) -> ChatOpenAI:
-    """A ChatOpenAI for the endpoint; `timeout_s` caps each call below the profile's."""
+    """A ChatOpenAI for the endpoint; `timeout_s` caps each call below the profile's.
+
+    The client never retries by itself: ModelCaller retries, and records each retry.
+    """
     timeout = min(endpoint.timeout_s, timeout_s) if timeout_s else endpoint.timeout_s
     return ChatOpenAI(
         model=endpoint.model,
         base_url=endpoint.base_url,
         api_key=endpoint.api_key,
         timeout=max(timeout, 1.0),
-        max_retries=2,
+        max_retries=0,
         stream_usage=True,
         **endpoint.sampling,
     )

@@ -19,3 +19,33 @@ def token_cost_usd(profile: ModelProfile, prompt_tokens: int, completion_tokens:
     cached_price = prices.cached_input_per_mtok if prices.cached_input_per_mtok is not None else prices.input_per_mtok
     uncached = prompt_tokens - cached_tokens
     return (uncached * prices.input_per_mtok + cached_tokens * cached_price + completion_tokens * prices.output_per_mtok) / 1e6
+
+
+def gpu_seconds_cost_usd(gpu_seconds: float, gpu_hour_usd: float | None) -> float | None:
+    """USD for GPU time at a price per GPU-hour; None when unpriced."""
+    return None if gpu_hour_usd is None else gpu_seconds / 3600 * gpu_hour_usd
+
+
+def share_by_tokens(total: float, tokens: dict[str, int]) -> dict[str, float]:
+    """`total` split across attempts in proportion to their tokens (evenly when none used any)."""
+    if not tokens:
+        return {}
+    spent = sum(tokens.values())
+    if spent == 0:
+        return {key: total / len(tokens) for key in tokens}
+    return {key: total * count / spent for key, count in tokens.items()}
+
+
+def price_text(profile: ModelProfile) -> str:
+    """The profile's prices as a report prints them, with the date they were taken."""
+    prices = profile.prices
+    if profile.provider == "builtin":
+        return "free (baseline)"
+    if prices.gpu_hour is not None:
+        text = f"${prices.gpu_hour:g}/GPU-h x {profile.gpus or 1}"
+    elif prices.input_per_mtok is not None and prices.output_per_mtok is not None:
+        cached = f", cached ${prices.cached_input_per_mtok:g}" if prices.cached_input_per_mtok is not None else ""
+        text = f"${prices.input_per_mtok:g} in{cached}, ${prices.output_per_mtok:g} out per Mtok"
+    else:
+        return "unpriced"
+    return f"{text} ({prices.date})" if prices.date else text

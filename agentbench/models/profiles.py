@@ -23,8 +23,34 @@ class Prices(BaseModel):
     cached_input_per_mtok: float | None = Field(None, ge=0, description="USD per million cached prompt tokens.")
     output_per_mtok: float | None = Field(None, ge=0, description="USD per million completion tokens.")
     gpu_hour: float | None = Field(None, ge=0, description="USD per GPU-hour (self-hosted).")
-    gpus: int | None = Field(None, gt=0, description="GPUs the server uses (self-hosted).")
     date: str | None = Field(None, description="When these prices were taken.")
+
+
+class ServerArgs(BaseModel):
+    """How vLLM serves a self-hosted model; each field becomes a `vllm serve` flag."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tensor_parallel_size: int = Field(1, gt=0, description="GPUs the model is split across.")
+    max_model_len: int | None = Field(None, gt=0, description="Longest prompt plus reply, in tokens.")
+    quantization: str | None = Field(None, description="Weight quantization (fp8, awq, gptq, ...).")
+    speculative_config: dict | None = Field(None, description="vLLM's speculative decoding settings.")
+    enable_prefix_caching: bool = Field(True, description="Reuse the KV cache of shared prompt prefixes.")
+    tool_call_parser: str | None = Field(None, description="vLLM's tool-call parser for the model family.")
+    chat_template: str | None = Field(None, description="A chat template file, where the model's own lacks tools.")
+    gpu_memory_utilization: float | None = Field(None, gt=0, le=1, description="Share of GPU memory vLLM may take.")
+    dtype: str | None = Field(None, description="Weight dtype (auto, bfloat16, ...).")
+    extra_args: list[str] = Field(default_factory=list, description="Further `vllm serve` arguments, verbatim.")
+
+
+class RetryPolicy(BaseModel):
+    """How rate limits, 5xx answers and dropped connections are retried."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attempts: int = Field(6, gt=0, description="Tries per call, the first included.")
+    initial_wait_s: float = Field(1.0, ge=0, description="Scale of the jittered exponential backoff.")
+    max_wait_s: float = Field(30.0, ge=0, description="Ceiling on one wait.")
 
 
 class ModelProfile(BaseModel):
@@ -33,18 +59,21 @@ class ModelProfile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
+    extends: str | None = Field(None, description="The profile this one varies; its fields are the defaults.")
     provider: Literal["builtin", "openai", "vllm"] = Field(description="How the model is reached.")
     model: str | None = Field(None, description="Model id sent in requests.")
     model_env: str | None = Field(None, description="Variable holding the model id, when not fixed.")
     base_url: str | None = Field(None, description="OpenAI-compatible base URL (…/v1).")
     base_url_env: str | None = Field(None, description="Variable holding the base URL, when not fixed.")
     api_key_env: str | None = Field(None, description="NAME of the variable holding the API key.")
-    server_args: dict = Field(default_factory=dict, description="vLLM server settings.")
+    server_args: ServerArgs = Field(default_factory=ServerArgs, description="vLLM server settings.")
     sampling: dict = Field(default_factory=lambda: {"temperature": 0.0}, description="Sampling settings.")
     prices: Prices = Field(default_factory=Prices, description="Prices, with their date.")
     context_window: int | None = Field(None, gt=0, description="Tokens the model reads at most (default: server_args.max_model_len).")
     max_connections: int = Field(8, gt=0, description="Concurrent requests allowed to this endpoint.")
     request_timeout_s: float = Field(300, gt=0, description="Seconds one model call may take.")
+    retry: RetryPolicy = Field(default_factory=RetryPolicy, description="Retries of failed calls.")
+    stream: bool = Field(True, description="Stream replies (time to first token is measured).")
     baseline: bool = Field(False, description="A built-in baseline, not a real model.")
     description: str = ""
 
@@ -55,7 +84,12 @@ class ModelProfile(BaseModel):
 
     def context_tokens(self) -> int | None:
         """The context window, from the profile or the vLLM server's max_model_len."""
-        return self.context_window or self.server_args.get("max_model_len")
+        return self.context_window or self.server_args.max_model_len
+
+    @property
+    def gpus(self) -> int | None:
+        """GPUs a self-hosted server takes; None for APIs and baselines."""
+        return self.server_args.tensor_parallel_size if self.provider == "vllm" else None
 
     def resolved_model(self) -> str:
         """The model id, from the profile or its variable."""
@@ -80,13 +114,19 @@ class ModelProfile(BaseModel):
 
 def load_profiles(user_file: str | Path | None = None) -> dict[str, ModelProfile]:
     """The shipped profiles, extended (and overridden) by a user file or AGENTBENCH_MODELS."""
-    profiles = _read(SHIPPED)
+    raw = {name: (SHIPPED, fields) for name, fields in _read(SHIPPED).items()}
     user_file = user_file or os.environ.get("AGENTBENCH_MODELS")
     if user_file:
         path = Path(user_file)
         if not path.is_file():
             raise UserError(f"Model profiles file {path} does not exist (--models-file / AGENTBENCH_MODELS).")
-        profiles.update(_read(path))
+        raw.update({name: (path, fields) for name, fields in _read(path).items()})
+    profiles = {}
+    for name, (path, _) in raw.items():
+        try:
+            profiles[name] = ModelProfile.model_validate({**_resolved(name, raw, ()), "name": name})
+        except ValidationError as exc:
+            raise UserError(f"{path}: profile {name!r}, {field_problem(exc)}.") from None
     return profiles
 
 
@@ -97,17 +137,33 @@ def get_profile(name: str, profiles: dict[str, ModelProfile]) -> ModelProfile:
     return profiles[name]
 
 
-def _read(path: Path) -> dict[str, ModelProfile]:
+def merge(base: dict, override: dict) -> dict:
+    """`override` laid over `base`; nested mappings are merged key by key."""
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+    return merged
+
+
+def _resolved(name: str, raw: dict[str, tuple[Path, dict]], chain: tuple[str, ...]) -> dict:
+    """A profile's fields with those of the profiles it extends filled in."""
+    path, fields = raw[name]
+    parent = fields.get("extends")
+    if parent is None:
+        return fields
+    if parent in chain or parent == name:
+        raise UserError(f"{path}: profile {name!r} extends itself through {' -> '.join((*chain, name, parent))}.")
+    if parent not in raw:
+        raise UserError(f"{path}: profile {name!r} extends {parent!r}, which no profiles file defines.")
+    inherited = {key: value for key, value in _resolved(parent, raw, (*chain, name)).items() if key not in ("baseline", "description")}
+    return merge(inherited, fields)
+
+
+def _read(path: Path) -> dict[str, dict]:
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise UserError(f"{path} is not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
+    if not isinstance(raw, dict) or not all(isinstance(fields or {}, dict) for fields in raw.values()):
         raise UserError(f"{path} must map profile names to their settings.")
-    profiles = {}
-    for name, fields in raw.items():
-        try:
-            profiles[name] = ModelProfile.model_validate({**(fields or {}), "name": name})
-        except ValidationError as exc:
-            raise UserError(f"{path}: profile {name!r}, {field_problem(exc)}.") from None
-    return profiles
+    return {str(name): fields or {} for name, fields in raw.items()}

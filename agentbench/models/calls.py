@@ -1,0 +1,144 @@
+"""One model call as the harness makes it: a connection slot, retries with backoff, timings."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+
+import openai
+from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from agentbench.models.endpoint import Endpoint, chat_model
+from agentbench.models.profiles import RetryPolicy
+
+RETRY_STATUSES = {408, 409, 429}  # and every 5xx
+
+
+@dataclass
+class Completion:
+    """A model's reply and what it took: model time (failed tries and backoff included),
+    time queued for a connection slot, time to first token when streamed, the retries."""
+
+    message: AIMessage
+    model_s: float
+    queue_s: float = 0.0
+    ttft_s: float | None = None
+    retries: list[dict] = field(default_factory=list)
+
+
+class ModelCallFailed(Exception):
+    """A call that failed for good; `timed_out` when the last try ran out of time."""
+
+    def __init__(self, detail: str, retries: list[dict], timed_out: bool = False, context_exceeded: bool = False):
+        super().__init__(detail)
+        self.detail = detail
+        self.retries = retries
+        self.timed_out = timed_out
+        self.context_exceeded = context_exceeded
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Rate limits, server errors and dropped connections are retried; a timeout is not."""
+    if isinstance(exc, openai.APITimeoutError):
+        return False
+    if isinstance(exc, openai.APIConnectionError):
+        return True
+    return isinstance(exc, openai.APIStatusError) and (exc.status_code in RETRY_STATUSES or exc.status_code >= 500)
+
+
+def retry_after_s(exc: BaseException) -> float | None:
+    """The server's Retry-After, in seconds, where it sent one."""
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def describe(exc: BaseException) -> str:
+    """A failure in a few words: the HTTP status where there is one, else the error's kind."""
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}"
+    return exc.__class__.__name__
+
+
+class ModelCaller:
+    """Calls one endpoint for one attempt; `gate` caps the calls in flight to the endpoint."""
+
+    def __init__(self, endpoint: Endpoint, policy: RetryPolicy, gate: threading.Semaphore, stream: bool = True):
+        self.endpoint = endpoint
+        self.policy = policy
+        self.gate = gate
+        self.stream = stream
+
+    def complete(self, messages: list[AnyMessage], tools: list[dict], seconds_left: float | None = None) -> Completion:
+        """The reply to `messages`, retried within the policy and the seconds left."""
+        started = time.monotonic()
+        deadline = started + seconds_left if seconds_left else None
+        retries: list[dict] = []
+        queued = [0.0]
+        retrying = Retrying(
+            retry=retry_if_exception(is_retryable),
+            stop=stop_after_attempt(self.policy.attempts) | (lambda state: deadline is not None and time.monotonic() >= deadline),
+            wait=lambda state: self._wait(state, deadline),
+            before_sleep=lambda state: retries.append(
+                {"error": describe(state.outcome.exception()), "wait_s": round(state.next_action.sleep, 3)}),
+            reraise=True,
+        )
+        try:
+            message, ttft = retrying(self._once, messages, tools, deadline, queued)
+        except openai.APITimeoutError as exc:
+            raise ModelCallFailed(f"model call timed out (try {len(retries) + 1}): {exc}", retries, timed_out=True) from exc
+        except openai.OpenAIError as exc:
+            tries = f" after {len(retries) + 1} tries" if retries else ""
+            context = isinstance(exc, openai.BadRequestError) and "context" in str(exc).lower()
+            raise ModelCallFailed(f"{describe(exc)}{tries}: {exc}", retries, context_exceeded=context) from exc
+        model_s = time.monotonic() - started - queued[0]
+        return Completion(message, model_s, queued[0], ttft, retries)
+
+    def _wait(self, state: RetryCallState, deadline: float | None) -> float:
+        jittered = wait_random_exponential(multiplier=self.policy.initial_wait_s, max=self.policy.max_wait_s)(state)
+        asked = retry_after_s(state.outcome.exception())
+        wait = max(jittered, min(asked, self.policy.max_wait_s)) if asked is not None else jittered
+        return min(wait, max(deadline - time.monotonic(), 0.0)) if deadline is not None else wait
+
+    def _once(self, messages: list[AnyMessage], tools: list[dict], deadline: float | None, queued: list[float]) -> tuple[AIMessage, float | None]:
+        waiting = time.monotonic()
+        with self.gate:
+            queued[0] += time.monotonic() - waiting
+            seconds = deadline - time.monotonic() if deadline is not None else None
+            llm = chat_model(self.endpoint, seconds)
+            runnable = llm.bind_tools(tools) if tools else llm
+            if not self.stream:
+                return runnable.invoke(messages), None
+            return _streamed(runnable, messages)
+
+
+def _streamed(runnable, messages: list[AnyMessage]) -> tuple[AIMessage, float | None]:
+    """The streamed reply put together, and the seconds until its first content or tool call."""
+    started, first, total = time.monotonic(), None, None
+    for chunk in runnable.stream(messages):
+        if first is None and (chunk.content or chunk.tool_call_chunks):
+            first = time.monotonic() - started
+        total = chunk if total is None else total + chunk
+    return (_message_from(total) if total is not None else AIMessage(content="")), first
+
+
+def _message_from(total: AIMessageChunk) -> AIMessage:
+    """The reply of the merged chunks, its tool arguments parsed strictly: streaming parses
+    them leniently, which would turn '{"command": ' into a valid call without arguments."""
+    calls, invalid = [], []
+    for chunk in total.tool_call_chunks:
+        try:
+            args = json.loads(chunk["args"] or "{}")
+            if not isinstance(args, dict):
+                raise ValueError("arguments are not an object")
+            calls.append({"name": chunk["name"] or "", "args": args, "id": chunk["id"], "type": "tool_call"})
+        except ValueError as exc:
+            invalid.append({"name": chunk["name"], "args": chunk["args"], "id": chunk["id"], "error": str(exc), "type": "invalid_tool_call"})
+    return AIMessage(content=total.content, tool_calls=calls, invalid_tool_calls=invalid, id=total.id,
+                     usage_metadata=total.usage_metadata, response_metadata=total.response_metadata)

@@ -1,0 +1,154 @@
+"""Model calls over real HTTP: retries with backoff, timeouts, the per-endpoint cap, timings."""
+
+import threading
+import time
+
+import pytest
+from langchain_core.messages import HumanMessage
+from sqlmodel import Session, select
+
+from agentbench.models.calls import ModelCaller, ModelCallFailed
+from agentbench.models.chat_server import ChatServer, Reply, ToolCall
+from agentbench.models.endpoint import Endpoint
+from agentbench.models.profiles import ModelProfile, RetryPolicy
+from agentbench.runner import Runner
+from agentbench.spec import RunSpec
+from agentbench.store import StepRow, run_attempts
+from agentbench.tasks import load_suite
+
+from conftest import FIXTURES, Script
+from test_runner_e2e import FIXED, call, run_scripted
+
+FAST_RETRY = {"attempts": 5, "initial_wait_s": 0.01, "max_wait_s": 0.05}
+
+
+class Flaky:
+    """Fails the first requests with the given statuses, then answers as `then` does."""
+
+    def __init__(self, statuses: list[int], then, retry_after_s: float | None = None):
+        self.statuses = list(statuses)
+        self.then = then
+        self.retry_after_s = retry_after_s
+
+    def __call__(self, request: dict, route: str) -> Reply:
+        if self.statuses:
+            return Reply(status=self.statuses.pop(0), retry_after_s=self.retry_after_s)
+        return self.then(request, route)
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(respond) -> ChatServer:
+        servers.append(ChatServer(respond).start())
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def caller(server: ChatServer, policy=RetryPolicy(**FAST_RETRY), stream=True, timeout_s=30, slots=8) -> ModelCaller:
+    return ModelCaller(Endpoint(server.url, "scripted", "none", timeout_s), policy, threading.BoundedSemaphore(slots), stream)
+
+
+def test_rate_limits_and_server_errors_are_retried_and_recorded(serve):
+    server = serve(Flaky([429, 429, 500], Script([Reply(content="hello", prompt_tokens=7, completion_tokens=3)])))
+    completion = caller(server).complete([HumanMessage("hi")], [])
+    assert completion.message.content == "hello"
+    assert [r["error"] for r in completion.retries] == ["HTTP 429", "HTTP 429", "HTTP 500"]
+    assert all(0 <= r["wait_s"] <= 0.05 for r in completion.retries)
+    assert completion.message.usage_metadata["input_tokens"] == 7 and completion.ttft_s is not None
+    assert len(server.requests) == 4
+
+
+def test_retry_after_is_honoured_up_to_the_ceiling(serve):
+    server = serve(Flaky([429], Script([Reply(content="ok")]), retry_after_s=0.3))
+    completion = caller(server, RetryPolicy(attempts=3, initial_wait_s=0.01, max_wait_s=1)).complete([HumanMessage("hi")], [])
+    assert completion.retries[0]["wait_s"] == pytest.approx(0.3, abs=0.01)
+    assert completion.model_s >= 0.3
+
+
+def test_giving_up_names_the_error_and_the_tries(serve):
+    server = serve(Flaky([503] * 10, Script([])))
+    with pytest.raises(ModelCallFailed, match=r"HTTP 503 after 3 tries") as failure:
+        caller(server, RetryPolicy(attempts=3, initial_wait_s=0.01, max_wait_s=0.01)).complete([HumanMessage("hi")], [])
+    assert len(failure.value.retries) == 2 and len(server.requests) == 3
+
+
+def test_a_client_error_is_not_retried(serve):
+    server = serve(Flaky([401], Script([])))
+    with pytest.raises(ModelCallFailed, match="HTTP 401"):
+        caller(server).complete([HumanMessage("hi")], [])
+    assert len(server.requests) == 1
+
+
+def test_a_server_that_never_answers_times_out_without_retrying(serve):
+    server = serve(Script([Reply(content="late", delay_s=30)]))
+    started = time.monotonic()
+    with pytest.raises(ModelCallFailed, match="timed out") as failure:
+        caller(server, timeout_s=1).complete([HumanMessage("hi")], [])
+    assert failure.value.timed_out and time.monotonic() - started < 10 and len(server.requests) == 1
+
+
+def test_streamed_and_plain_replies_carry_the_same_tool_calls_and_usage(serve):
+    reply = Reply(content="", tool_calls=[ToolCall("bash", {"command": "ls"})], prompt_tokens=11, completion_tokens=5)
+    server = serve(Script([reply]))
+    streamed = caller(server, stream=True).complete([HumanMessage("hi")], [])
+    plain = caller(server, stream=False).complete([HumanMessage("hi")], [])
+    for completion in (streamed, plain):
+        assert completion.message.tool_calls[0]["args"] == {"command": "ls"}
+        assert (completion.message.usage_metadata["input_tokens"], completion.message.usage_metadata["output_tokens"]) == (11, 5)
+    assert streamed.ttft_s is not None and plain.ttft_s is None
+
+
+def test_the_connection_cap_queues_calls_and_the_wait_is_measured(serve):
+    server = serve(Script([Reply(content="slow", delay_s=0.3)]))
+    shared = threading.BoundedSemaphore(1)
+    callers = [ModelCaller(Endpoint(server.url, "scripted", "none", 30), RetryPolicy(), shared) for _ in range(3)]
+    results = []
+    threads = [threading.Thread(target=lambda c=c: results.append(c.complete([HumanMessage("hi")], []))) for c in callers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert server.peak_in_flight == 1
+    first, second, third = sorted(r.queue_s for r in results)
+    assert first < 0.1 and second >= 0.3 and third >= 0.6
+    assert all(r.model_s >= 0.3 for r in results)
+
+
+def test_a_run_survives_429_429_500_and_its_totals_equal_the_servers_usage(engine, docker_client, python_image, serve):
+    script = Script([
+        Reply(tool_calls=[call("create_file", path="calc.py", content=FIXED)], prompt_tokens=120, completion_tokens=30),
+        Reply(tool_calls=[call("submit")], prompt_tokens=180, completion_tokens=5),
+    ])
+    server = serve(Flaky([429, 429, 500], script))
+    attempt = run_scripted(engine, docker_client, server, "e2e-retries", profile_fields={"retry": FAST_RETRY})
+    assert (attempt.solved, attempt.retries, attempt.steps) == (True, 3, 2)
+    assert (attempt.prompt_tokens, attempt.completion_tokens) == (300, 35)
+    with Session(engine) as session:
+        steps = session.exec(select(StepRow).order_by(StepRow.index)).all()
+    assert [len(s.retries) for s in steps] == [3, 0]
+    assert all(s.ttft_s is not None for s in steps)
+
+
+def test_a_hanging_endpoint_ends_the_attempt_as_an_error_and_the_run_goes_on(engine, docker_client, python_image, serve):
+    hung = []
+
+    def respond(request, route):
+        if not hung:
+            hung.append(True)
+            return Reply(content="never", delay_s=60)
+        return Reply(tool_calls=[ToolCall("submit", {})])
+
+    server = serve(respond)
+    profile = ModelProfile(name="scripted", provider="openai", model="scripted", base_url=server.url, request_timeout_s=2, retry=FAST_RETRY)
+    spec = RunSpec(name="e2e-hang", models=["scripted"], agents=["fast"], suites=[str(FIXTURES / "tiny")], epochs=2, workers=1)
+    started = time.monotonic()
+    Runner(spec, engine, docker_client, [profile], load_suite(str(FIXTURES / "tiny"))).run()
+    assert time.monotonic() - started < 60
+    first, second = run_attempts(engine, "e2e-hang")
+    assert (first.status, first.stop_reason) == ("error", "model_error") and "timed out" in first.detail
+    assert (second.status, second.stop_reason) == ("unsolved", "submitted")
