@@ -29,7 +29,7 @@ from agentbench.runner import Runner, check_suite_ids
 from agentbench.sandbox.docker import docker_client, remove_containers
 from agentbench.sandbox.images import ca_bundle_from_env, ensure_image, list_images, prune_images, recipe_names
 from agentbench.spec import Budget, RunSpec, load_spec
-from agentbench.store import attempt_steps, get_run, list_runs, open_store, run_attempts
+from agentbench.store import attempt_steps, get_run, list_runs, open_store, run_attempts, run_servers
 from agentbench.tasks import load_suite
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -109,7 +109,7 @@ def run(
         except KeyboardInterrupt:
             err_console.print(f"interrupted: containers removed; resume with `agentbench run --resume {spec.name}`")
             raise typer.Exit(130)
-    render_table(build_report(get_run(engine, spec.name), run_attempts(engine, spec.name)), console)
+    render_table(build_report(get_run(engine, spec.name), run_attempts(engine, spec.name), run_servers(engine, spec.name)), console)
 
 
 def _raise_interrupt(signum, frame) -> None:
@@ -127,7 +127,7 @@ def report(
     engine = open_store()
     row = get_run(engine, run_name)
     rows = run_attempts(engine, row.name)
-    document = build_report(row, rows)
+    document = build_report(row, rows, run_servers(engine, row.name))
     if html_out:
         trajectories = {attempt_key(record): trajectory_text(attempt, attempt_steps(engine, attempt.id))
                         for attempt, record in zip(rows, document["attempts"], strict=True)}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from html import escape
 
-from agentbench.report import config_label
+from agentbench.report import config_label, server_line
 
 WIDTH, HEIGHT, PAD = 460, 300, 48
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
@@ -30,6 +30,7 @@ def render_html(report: dict, trajectories: dict[str, str]) -> str:
         f"<p>status {escape(report['status'])}, agentbench {escape(report['agentbench_version'])}, "
         f"created {escape(report['created_at'])}. Baselines are marked <span class='baseline'>(baseline)</span>.</p>",
         _config_table(configs),
+        _models(report),
         "<h2>Frontiers and anytime curves</h2><div class='plots'>",
         _scatter(configs, colours, "cost_per_attempt_usd", "cost per task (USD)", "Success vs cost per task"),
         _scatter(configs, colours, "wall_s_median", "median wall time (s)", "Success vs wall time"),
@@ -43,6 +44,13 @@ def render_html(report: dict, trajectories: dict[str, str]) -> str:
     ]
     body = "\n".join(sections)
     return f"<!doctype html><html><head><meta charset='utf-8'><title>agentbench {escape(report['run'])}</title><style>{STYLE}</style></head><body>{body}</body></html>"
+
+
+def _models(report: dict) -> str:
+    """The prices each model was charged at, with their dates, and its vLLM servers' load."""
+    items = [f"<li>{escape(model)}: {escape(prices['text'])}</li>" for model, prices in report.get("prices", {}).items()]
+    items += [f"<li>{escape(server_line(server))}</li>" for server in report.get("servers", [])]
+    return f"<h2>Prices and servers</h2><ul>{''.join(items)}</ul>" if items else ""
 
 
 def attempt_key(attempt: dict) -> str:

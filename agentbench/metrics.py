@@ -77,6 +77,10 @@ def config_summary(attempts: Sequence[dict]) -> dict:
         "tokens_per_solved_ci95": bootstrap_interval(list(attempts), tokens_per_solved_of),
         "wall_s_per_solved": wall_per_solved_of(attempts),
         "wall_s_per_solved_ci95": bootstrap_interval(list(attempts), wall_per_solved_of),
+        "retries": sum(a["retries"] for a in attempts),
+        "gpu_s": total_cost(a["gpu_s"] for a in attempts),
+        "gpu_s_per_solved": gpu_seconds_per_solved_of(attempts),
+        "gpu_s_per_solved_ci95": bootstrap_interval(list(attempts), gpu_seconds_per_solved_of),
         "cost_usd": cost,
         "cost_per_attempt_usd": None if cost is None or not attempts else cost / len(attempts),
         "cost_per_solved_usd": per_solved(cost, solved),
@@ -238,6 +242,34 @@ def anytime_curve(attempts: Sequence[dict], key: str) -> list[tuple[float, float
     return [(spend, (index + 1) / len(graded)) for index, spend in enumerate(spends)]
 
 
+def gpu_seconds_per_solved_of(attempts: Sequence[dict]) -> float | None:
+    """Self-hosted GPU-seconds over the solved attempts; None for API models or none solved."""
+    return per_solved(total_cost(a["gpu_s"] for a in attempts), sum(1 for a in attempts if a["solved"]))
+
+
+def server_load(samples: Sequence[dict]) -> dict:
+    """Whether a server's batch was kept full: mean and peak running requests, mean waiting
+    requests and KV-cache use over the samples, and the prefix-cache hit rate between the
+    first and the last sample (its counters only grow)."""
+
+    def mean(key: str) -> float | None:
+        values = [s[key] for s in samples if s[key] is not None]
+        return sum(values) / len(values) if values else None
+
+    counted = [s for s in samples if s["prefix_hits"] is not None and s["prefix_queries"] is not None]
+    queries = counted[-1]["prefix_queries"] - counted[0]["prefix_queries"] if counted else 0
+    hits = counted[-1]["prefix_hits"] - counted[0]["prefix_hits"] if counted else 0
+    running = [s["running"] for s in samples if s["running"] is not None]
+    return {
+        "samples": len(samples),
+        "running_mean": mean("running"),
+        "running_peak": max(running) if running else None,
+        "waiting_mean": mean("waiting"),
+        "kv_cache_usage_mean": mean("kv_cache_usage"),
+        "prefix_cache_hit_rate": hits / queries if queries > 0 else None,
+    }
+
+
 def output_tokens_per_second(attempts: Sequence[dict]) -> float | None:
     """Completion tokens over the seconds spent waiting on the model."""
     seconds = sum(a["model_s"] for a in attempts)
@@ -245,13 +277,15 @@ def output_tokens_per_second(attempts: Sequence[dict]) -> float | None:
 
 
 def time_breakdown(attempts: Sequence[dict]) -> dict[str, float]:
-    """Total seconds spent waiting on the model, running tools, grading, and in the harness
-    (the rest of the agent's wall time: containers, workspace set-up, diffing)."""
+    """Total seconds spent waiting on the model, queued for a connection to its endpoint,
+    running tools, grading, and in the harness (the rest of the agent's wall time:
+    containers, workspace set-up, diffing)."""
     model = sum(a["model_s"] for a in attempts)
+    queue = sum(a["queue_s"] for a in attempts)
     tools = sum(a["tool_s"] for a in attempts)
     wall = sum(a["wall_s"] for a in attempts)
-    return {"model_s": model, "tools_s": tools, "grading_s": sum(a["grade_s"] for a in attempts),
-            "harness_s": max(0.0, wall - model - tools)}
+    return {"model_s": model, "queue_s": queue, "tools_s": tools, "grading_s": sum(a["grade_s"] for a in attempts),
+            "harness_s": max(0.0, wall - model - queue - tools)}
 
 
 def main_effects(attempts: Sequence[dict], factor: str) -> dict[str, dict]:

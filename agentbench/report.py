@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 from rich.console import Console
 from rich.table import Table
 
-from agentbench.metrics import anytime_curve, config_summary, main_effects, paired_comparison, pareto_frontier
-from agentbench.store import AttemptRow, RunRow, StepRow
+from agentbench.metrics import anytime_curve, config_summary, main_effects, paired_comparison, pareto_frontier, server_load
+from agentbench.models.pricing import price_text
+from agentbench.models.profiles import ModelProfile
+from agentbench.store import AttemptRow, RunRow, ServerRow, ServerSampleRow, StepRow
 
 
 def attempt_record(row: AttemptRow) -> dict:
@@ -18,13 +21,31 @@ def attempt_record(row: AttemptRow) -> dict:
         "task": row.task, "model": row.model, "agent": row.agent, "epoch": row.epoch, "baseline": row.baseline,
         "solved": row.solved, "status": row.status, "stop_reason": row.stop_reason, "grade_status": row.grade_status,
         "wall_s": round(row.wall_s, 3), "model_s": round(row.model_s, 3), "tool_s": round(row.tool_s, 3),
-        "grade_s": round(row.grade_s, 3), "steps": row.steps, "prompt_tokens": row.prompt_tokens,
-        "completion_tokens": row.completion_tokens, "cached_tokens": row.cached_tokens, "cost_usd": row.cost_usd,
+        "grade_s": round(row.grade_s, 3), "queue_s": round(row.queue_s, 3), "retries": row.retries, "steps": row.steps,
+        "prompt_tokens": row.prompt_tokens, "completion_tokens": row.completion_tokens, "cached_tokens": row.cached_tokens,
+        "cost_usd": row.cost_usd, "gpu_s": row.gpu_s,
     }
 
 
-def build_report(run: RunRow, rows: list[AttemptRow]) -> dict:
-    """The report document: one entry per (model, agent) configuration, then every attempt."""
+def prices_record(run: RunRow) -> dict:
+    """Each model's prices as the run used them, with the date they were taken."""
+    profiles = {name: ModelProfile.model_validate({**fields, "name": name}) for name, fields in json.loads(run.profiles_json or "{}").items()}
+    return {name: {"text": price_text(p), **p.prices.model_dump(exclude_none=True)} for name, p in profiles.items()}
+
+
+def servers_record(servers: list[tuple[ServerRow, list[ServerSampleRow]]]) -> list[dict]:
+    """Each vLLM server session of the run: who started it, its time and GPUs, and its load."""
+    return [{
+        "model": row.model, "url": row.url, "started_by_us": row.started_by_us, "command": row.command,
+        "vllm_version": row.vllm_version, "gpus": row.gpus, "ready_s": row.ready_s, "uptime_s": row.uptime_s,
+        "gpu_s": row.uptime_s * row.gpus,
+        "load": server_load([s.model_dump(include={"running", "waiting", "kv_cache_usage", "prefix_hits", "prefix_queries"}) for s in samples]),
+    } for row, samples in servers]
+
+
+def build_report(run: RunRow, rows: list[AttemptRow], servers: list[tuple[ServerRow, list[ServerSampleRow]]] = ()) -> dict:
+    """The report document: one entry per (model, agent) configuration, the prices and vLLM
+    servers behind them, then every attempt."""
     attempts = [attempt_record(row) for row in rows]
     groups: dict[tuple[str, str], list[dict]] = {}
     for attempt in attempts:
@@ -41,6 +62,8 @@ def build_report(run: RunRow, rows: list[AttemptRow]) -> dict:
         "run": run.name, "status": run.status, "agentbench_version": run.agentbench_version,
         "created_at": run.created_at.isoformat(), "configs": configs,
         "effects": {factor: main_effects(attempts, factor) for factor in ("model", "agent")},
+        "prices": prices_record(run),
+        "servers": servers_record(list(servers)),
         "attempts": attempts,
     }
 
@@ -131,6 +154,21 @@ def render_table(report: dict, console: Console) -> None:
             _frontier(c),
         )
     console.print(table)
+    for model, prices in report["prices"].items():
+        console.print(f"[dim]prices: {model} {prices['text']}[/]", highlight=False)
+    for server in report["servers"]:
+        console.print(f"[dim]{server_line(server)}[/]", highlight=False)
+
+
+def server_line(server: dict) -> str:
+    """One vLLM server session in a line: GPU time and how full its batch was kept."""
+    load, origin = server["load"], "started by agentbench" if server["started_by_us"] else "already running"
+    parts = [f"vLLM {server['vllm_version'] or ''} for {server['model']} ({origin}): {server['gpu_s']:.0f} GPU-s on {server['gpus']} GPU(s)"]
+    if load["samples"]:
+        parts.append(f"running {_count(load['running_mean'])} mean / {_count(load['running_peak'])} peak, "
+                     f"waiting {_count(load['waiting_mean'])}, KV cache {_pct(load['kv_cache_usage_mean'])}, "
+                     f"prefix hits {_pct(load['prefix_cache_hit_rate'])} ({load['samples']} samples)")
+    return "; ".join(parts)
 
 
 def _frontier(config: dict) -> str:

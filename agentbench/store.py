@@ -206,3 +206,11 @@ def run_attempts(engine, run: str) -> list[AttemptRow]:
 def attempt_steps(engine, attempt: str) -> list[StepRow]:
     with Session(engine) as session:
         return list(session.exec(select(StepRow).where(StepRow.attempt_id == attempt).order_by(StepRow.index)))
+
+
+def run_servers(engine, run: str) -> list[tuple[ServerRow, list[ServerSampleRow]]]:
+    """The run's vLLM server sessions, each with its /metrics samples in order."""
+    with Session(engine) as session:
+        servers = list(session.exec(select(ServerRow).where(ServerRow.run == run).order_by(ServerRow.id)))
+        return [(server, list(session.exec(select(ServerSampleRow).where(ServerSampleRow.server_id == server.id).order_by(ServerSampleRow.at_s))))
+                for server in servers]

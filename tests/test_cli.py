@@ -162,3 +162,11 @@ def test_sandbox_prune_removes_leftover_containers_and_images_list_shows_ours(do
     assert not docker_client.containers.list(all=True, filters={"label": "agentbench=1"})
     listed = agentbench("images", "list")
     assert listed.returncode == 0 and python_image.split(":")[1] in listed.stdout
+
+
+def test_a_self_hosted_model_without_enough_gpus_stops_before_any_work():
+    done = agentbench("run", "--model", "llama3-70b", "--suite", TINY, env={"AGENTBENCH_GPUS": "0"})
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "error: Model profile 'llama3-70b' needs 4 GPU(s) to serve and this machine has 0; "
+        "point it at a running server instead with --base-url (make: BASE_URL=http://host:8000/v1).")

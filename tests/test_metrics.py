@@ -47,7 +47,7 @@ def test_unknown_cost_is_never_a_silent_zero():
 def _attempt(solved, status=None, wall=1.0, prompt=10, completion=5, cost=0.01, task="t"):
     return {"task": task, "solved": solved, "status": status or ("solved" if solved else "unsolved"), "wall_s": wall,
             "prompt_tokens": prompt, "completion_tokens": completion, "cost_usd": cost,
-            "model_s": wall / 2, "tool_s": wall / 4, "grade_s": 1.0}
+            "model_s": wall / 2, "tool_s": wall / 4, "grade_s": 1.0, "queue_s": 0.0, "retries": 0, "gpu_s": None}
 
 
 def test_config_summary_counts_infrastructure_errors_apart():
@@ -152,7 +152,8 @@ def test_paired_comparison_names_regressions_and_improvements():
 
 def test_config_summary_gives_pass_at_k_over_epochs():
     attempts = [{"task": t, "solved": s, "status": "solved" if s else "unsolved", "wall_s": 1.0, "model_s": 0.5,
-                 "tool_s": 0.2, "grade_s": 0.3, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
+                 "tool_s": 0.2, "grade_s": 0.3, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0,
+                 "queue_s": 0.0, "retries": 0, "gpu_s": None}
                 for t, s in [("a", True), ("a", False), ("a", True), ("b", False), ("b", False), ("b", False)]]
     summary = config_summary(attempts)
     assert summary["pass_at_k"]["1"] == pytest.approx((2 / 3 + 0) / 2)
@@ -162,9 +163,10 @@ def test_config_summary_gives_pass_at_k_over_epochs():
     assert summary["cost_per_solved_usd"] == 0.0 and summary["cost_per_attempt_usd"] == 0.0
 
 
-def _timed(task, solved, wall, cost=0.0, model_s=0.0, tool_s=0.0, grade_s=0.0, completion=0, status=None, **factors):
+def _timed(task, solved, wall, cost=0.0, model_s=0.0, tool_s=0.0, grade_s=0.0, completion=0, status=None, queue_s=0.0, **factors):
     return {"task": task, "solved": solved, "status": status or ("solved" if solved else "unsolved"), "wall_s": wall,
-            "cost_usd": cost, "model_s": model_s, "tool_s": tool_s, "grade_s": grade_s, "completion_tokens": completion, **factors}
+            "cost_usd": cost, "model_s": model_s, "tool_s": tool_s, "grade_s": grade_s, "completion_tokens": completion,
+            "queue_s": queue_s, **factors}
 
 
 def test_anytime_curve_counts_solved_attempts_within_each_budget():
@@ -177,9 +179,9 @@ def test_anytime_curve_counts_solved_attempts_within_each_budget():
 
 def test_time_breakdown_and_output_speed():
     attempts = [_timed("a", True, 10.0, model_s=6.0, tool_s=3.0, grade_s=2.0, completion=300),
-                _timed("b", False, 5.0, model_s=4.0, tool_s=0.5, grade_s=1.0, completion=200)]
-    assert time_breakdown(attempts) == pytest.approx({"model_s": 10.0, "tools_s": 3.5, "grading_s": 3.0, "harness_s": 1.5})
-    assert output_tokens_per_second(attempts) == pytest.approx(50.0)
+                _timed("b", False, 5.0, model_s=3.0, tool_s=0.5, grade_s=1.0, completion=200, queue_s=1.0)]
+    assert time_breakdown(attempts) == pytest.approx({"model_s": 9.0, "queue_s": 1.0, "tools_s": 3.5, "grading_s": 3.0, "harness_s": 1.5})
+    assert output_tokens_per_second(attempts) == pytest.approx(500 / 9)
     assert output_tokens_per_second([_timed("a", True, 1.0)]) is None
 
 

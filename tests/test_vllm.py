@@ -140,3 +140,28 @@ def test_serve_dry_run_prints_a_shell_ready_line():
     assert argv[:3] == ["vllm", "serve", "meta-llama/Meta-Llama-3.1-70B-Instruct"]
     assert argv[argv.index("--port") + 1] == "9000"
     assert os.path.basename(argv[0]) == "vllm"
+
+
+def test_a_run_starts_a_self_hosted_server_samples_it_charges_its_gpu_time_and_stops_it(tmp_path, docker_client, python_image):
+    from sqlmodel import create_engine
+
+    from agentbench.store import run_attempts, run_servers
+    from test_cli import TINY, agentbench
+
+    models = tmp_path / "models.yaml"
+    models.write_text("fake-70b:\n  extends: llama3-70b\n  server_args: {tensor_parallel_size: 2}\n  prices: {gpu_hour: 3.0, date: '2026-11-20'}\n")
+    env = {"AGENTBENCH_GPUS": "2", "AGENTBENCH_VLLM": FAKE_VLLM, "AGENTBENCH_SERVER_SAMPLE_S": "0.2",
+           "FAKE_VLLM_READY_AFTER_S": "1", "FAKE_VLLM_PIDS": str(tmp_path / "pids")}
+    done = agentbench("run", "--model", "fake-70b", "--suite", TINY, "--models-file", str(models), "--run", "hosted", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "prices: fake-70b $3/GPU-h x 2 (2026-11-20)" in done.stdout
+    assert "vLLM 0.0.0-fake for fake-70b (started by agentbench)" in done.stdout
+    assert not any(_alive(pid) for pid in _pids(tmp_path / "pids"))
+    engine = create_engine(os.environ["AGENTBENCH_DB"])
+    [(server, samples)] = run_servers(engine, "hosted")
+    assert server.started_by_us and server.gpus == 2 and server.ready_s >= 1 and server.uptime_s > server.ready_s
+    assert "--tensor-parallel-size 2" in server.command and samples
+    [attempt] = run_attempts(engine, "hosted")
+    assert (attempt.status, attempt.prompt_tokens, attempt.completion_tokens) == ("unsolved", 100, 10)
+    assert attempt.gpu_s == pytest.approx(server.uptime_s * 2)
+    assert attempt.cost_usd == pytest.approx(server.uptime_s * 2 * 3.0 / 3600)

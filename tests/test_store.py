@@ -1,0 +1,25 @@
+"""The store: a database written by an earlier version is brought up to date, nothing lost."""
+
+import sqlite3
+
+from agentbench.store import open_store, run_attempts
+
+
+def test_columns_added_since_an_older_store_are_added_with_their_defaults(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE runs (name VARCHAR PRIMARY KEY, spec_json VARCHAR NOT NULL, agentbench_version VARCHAR NOT NULL, "
+                   "status VARCHAR NOT NULL, created_at DATETIME NOT NULL, finished_at DATETIME)")
+        db.execute("CREATE TABLE attempts (id VARCHAR PRIMARY KEY, run VARCHAR NOT NULL, task VARCHAR NOT NULL, model VARCHAR NOT NULL, "
+                   "agent VARCHAR NOT NULL, epoch INTEGER NOT NULL, baseline BOOLEAN NOT NULL, solved BOOLEAN NOT NULL, "
+                   "status VARCHAR NOT NULL, stop_reason VARCHAR NOT NULL, detail VARCHAR NOT NULL, grade_status VARCHAR, "
+                   "wall_s FLOAT NOT NULL, model_s FLOAT NOT NULL, tool_s FLOAT NOT NULL, grade_s FLOAT NOT NULL, steps INTEGER NOT NULL, "
+                   "prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL, cost_usd FLOAT, "
+                   "patch VARCHAR NOT NULL, check_output VARCHAR NOT NULL, started_at DATETIME NOT NULL, finished_at DATETIME NOT NULL)")
+        db.execute("INSERT INTO runs VALUES ('old', '{}', '0.1', 'completed', '2026-11-01 10:00:00', NULL)")
+        db.execute("INSERT INTO attempts VALUES ('a1', 'old', 't', 'm', 'fast', 0, 0, 1, 'solved', 'submitted', '', 'passed', "
+                   "2.0, 1.0, 0.5, 0.3, 3, 10, 5, 0, 0.01, 'diff', 'ok', '2026-11-01 10:00:00', '2026-11-01 10:00:02')")
+    engine = open_store(f"sqlite:///{path}")
+    [attempt] = run_attempts(engine, "old")
+    assert (attempt.solved, attempt.prompt_tokens, attempt.patch) == (True, 10, "diff")
+    assert (attempt.queue_s, attempt.retries, attempt.gpu_s) == (0.0, 0, None)
