@@ -165,3 +165,28 @@ def test_a_run_starts_a_self_hosted_server_samples_it_charges_its_gpu_time_and_s
     assert (attempt.status, attempt.prompt_tokens, attempt.completion_tokens) == ("unsolved", 100, 10)
     assert attempt.gpu_s == pytest.approx(server.uptime_s * 2)
     assert attempt.cost_usd == pytest.approx(server.uptime_s * 2 * 3.0 / 3600)
+
+
+def test_sigterm_mid_run_stops_the_server_we_started(tmp_path, docker_client, python_image):
+    import signal
+    import subprocess
+    import sys
+
+    from test_cli import TINY
+
+    models = tmp_path / "models.yaml"
+    models.write_text("fake-8b: {extends: llama3-8b}\n")
+    env = {**os.environ, "AGENTBENCH_GPUS": "1", "AGENTBENCH_VLLM": FAKE_VLLM, "FAKE_VLLM_REPLY_DELAY_S": "30",
+           "FAKE_VLLM_PIDS": str(tmp_path / "pids")}
+    command = [sys.executable, "-m", "agentbench", "run", "--model", "fake-8b", "--suite", TINY, "--models-file", str(models), "--run", "cut-served"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while not docker_client.containers.list(filters={"label": "agentbench.run=cut-served"}):
+        assert time.monotonic() < deadline and process.poll() is None, "no attempt started"
+        time.sleep(0.1)
+    pids = _pids(tmp_path / "pids")
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert not any(_alive(pid) for pid in pids)
+    assert not docker_client.containers.list(all=True, filters={"label": "agentbench.run=cut-served"})
