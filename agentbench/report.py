@@ -208,6 +208,10 @@ def trajectory_text(attempt: AttemptRow, steps: list[StepRow], result_chars: int
     for step in steps:
         lines += ["", f"--- step {step.index} [{step.phase}] model {step.model_s:.2f} s, tools {step.tool_s:.2f} s, "
                       f"{step.prompt_tokens}+{step.completion_tokens} tokens" + (f" ({step.note})" if step.note else "")]
+        timing = ([f"first token {step.ttft_s:.2f} s"] if step.ttft_s is not None else []) + ([f"queued {step.queue_s:.2f} s"] if step.queue_s else [])
+        timing += [f"retried after {r['error']} (waited {r['wait_s']:g} s)" for r in step.retries]
+        if timing:
+            lines.append("model call: " + "; ".join(timing))
         if step.content:
             lines.append(f"assistant: {step.content}")
         results = step.tool_results

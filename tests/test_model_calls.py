@@ -11,6 +11,7 @@ from agentbench.models.calls import ModelCaller, ModelCallFailed
 from agentbench.models.chat_server import ChatServer, Reply, ToolCall
 from agentbench.models.endpoint import Endpoint
 from agentbench.models.profiles import ModelProfile, RetryPolicy
+from agentbench.report import trajectory_text
 from agentbench.runner import Runner
 from agentbench.spec import RunSpec
 from agentbench.store import StepRow, run_attempts
@@ -132,6 +133,8 @@ def test_a_run_survives_429_429_500_and_its_totals_equal_the_servers_usage(engin
         steps = session.exec(select(StepRow).order_by(StepRow.index)).all()
     assert [len(s.retries) for s in steps] == [3, 0]
     assert all(s.ttft_s is not None for s in steps)
+    shown = trajectory_text(attempt, steps)
+    assert "retried after HTTP 429 (waited" in shown and "retried after HTTP 500" in shown and "first token" in shown
 
 
 def test_a_hanging_endpoint_ends_the_attempt_as_an_error_and_the_run_goes_on(engine, docker_client, python_image, serve):
