@@ -1,0 +1,1 @@
+"""SWE-bench instances as a suite: records, repositories, specs and grading by swebench's code."""

@@ -1,0 +1,152 @@
+"""SWE-bench instances: records, repository sources, the agent's history-free testbed, swebench's
+specs made offline, and grading by swebench's own code against the by-hand reference logs."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agentbench.errors import UserError
+from agentbench.swebench.grading import grade_log
+from agentbench.swebench.instances import load_instances
+from agentbench.swebench.repos import RepoSource
+from agentbench.swebench.specs import eval_script, python_for, requirements, spec_for
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "swebench"
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"the real SWE-bench fixture is not beside the checkout ({SHARED} is absent)")
+FLASK_FIX_4992 = "b10b6d4a"  # the upstream fix commit whose parent is 4992's base_commit
+
+
+def git(*args, cwd):
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def record(**changes):
+    base = {"repo": "pallets/flask", "instance_id": "pallets__flask-1", "base_commit": "a" * 40, "patch": "", "test_patch": "",
+            "problem_statement": "p", "hints_text": "", "created_at": "2023-01-01", "version": "2.3",
+            "FAIL_TO_PASS": '["tests/test_a.py::test_x"]', "PASS_TO_PASS": "[]", "environment_setup_commit": "b" * 40}
+    return {**base, **changes}
+
+
+def write_jsonl(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return str(path)
+
+
+def test_both_record_shapes_load_and_test_lists_are_parsed(tmp_path):
+    newer = record(instance_id="pallets__flask-2", FAIL_TO_PASS=["t::a"], image="swebench/x:latest", eval_script="#!/bin/bash",
+                   log_parser="parse_log_pytest", eval_type="pass_and_fail")
+    classic, modern = load_instances(write_jsonl(tmp_path / "i.jsonl", [record(), newer]))
+    assert classic.FAIL_TO_PASS == ["tests/test_a.py::test_x"] and classic.image is None
+    assert modern.FAIL_TO_PASS == ["t::a"] and modern.log_parser == "parse_log_pytest"
+    (tmp_path / "i.json").write_text(json.dumps([record()]))
+    assert [i.instance_id for i in load_instances(str(tmp_path / "i.json"))] == ["pallets__flask-1"]
+
+
+def test_bad_records_are_one_sentence_each(tmp_path):
+    missing = {k: v for k, v in record().items() if k != "base_commit"}
+    with pytest.raises(UserError, match=r"instance pallets__flask-1, field `base_commit` is required\."):
+        load_instances(write_jsonl(tmp_path / "a.jsonl", [missing]))
+    with pytest.raises(UserError, match=r"has no instance pallets__flask-9; it holds 1 instances"):
+        load_instances(write_jsonl(tmp_path / "b.jsonl", [record()]), only=["pallets__flask-9"])
+    with pytest.raises(UserError, match="instance id pallets__flask-1 appears twice"):
+        load_instances(write_jsonl(tmp_path / "c.jsonl", [record(), record()]))
+    (tmp_path / "d.jsonl").write_text("{not json\n")
+    with pytest.raises(UserError, match=r"d.jsonl, line 1, is not valid JSON"):
+        load_instances(str(tmp_path / "d.jsonl"))
+
+
+def test_specs_come_from_swebench_and_python_from_the_debian_release_that_ships_it(tmp_path):
+    [instance] = load_instances(write_jsonl(tmp_path / "i.jsonl", [record()]))
+    assert spec_for(instance)["python"] == "3.11" and spec_for(instance)["install"] == "python -m pip install -e ."
+    assert (python_for("3.11").release, python_for("3.11").deviation) == ("bookworm", None)
+    assert (python_for("3.9").release, python_for("3.13").release) == ("bullseye", "trixie")
+    old = python_for("3.6")
+    assert (old.python, old.release) == ("3.9", "bullseye")
+    assert old.deviation == "swebench specifies Python 3.6; no Debian release ships it, so Python 3.9 (bullseye) is used"
+    [unknown_version] = load_instances(write_jsonl(tmp_path / "v.jsonl", [record(version="0.1")]))
+    with pytest.raises(UserError, match=r"swebench has no spec for pallets/flask version 0.1 \(it knows .*2.3"):
+        spec_for(unknown_version)
+    [unknown_repo] = load_instances(write_jsonl(tmp_path / "r.jsonl", [record(repo="acme/rocket")]))
+    with pytest.raises(UserError, match="swebench has no specs for repository acme/rocket"):
+        spec_for(unknown_repo)
+
+
+@pytest.fixture
+def local_repo(tmp_path):
+    """owner__name with three commits: the base's parent, the base, and a future fix (tagged, on a branch)."""
+    repo = tmp_path / "repos" / "acme__calc"
+    repo.mkdir(parents=True)
+    git("init", "-q", "-b", "main", cwd=repo)
+    commits = []
+    for n, body in enumerate(["return a - b  # first", "return a - b", "return a + b  # the fix"]):
+        (repo / "calc.py").write_text(f"def add(a, b):\n    {body}\n")
+        git("add", "-A", cwd=repo)
+        git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", f"commit {n}", cwd=repo)
+        commits.append(git("rev-parse", "HEAD", cwd=repo))
+    git("tag", "v-fix", cwd=repo)
+    git("branch", "future", cwd=repo)
+    return repo, commits
+
+
+def test_the_testbed_holds_base_commit_and_its_ancestors_only(tmp_path, local_repo):
+    repo, (first, base, fix) = local_repo
+    source = RepoSource(repo.parent, cache=tmp_path / "cache")
+    testbed = tmp_path / "testbed"
+    source.export_testbed("acme/calc", base, testbed)
+    assert git("rev-parse", "HEAD", cwd=testbed) == base
+    assert git("log", "--all", "--format=%H", cwd=testbed).split() == [base, first]
+    assert subprocess.run(["git", "cat-file", "-e", fix], cwd=testbed).returncode != 0
+    assert git("tag", cwd=testbed) == "" and git("remote", cwd=testbed) == "" and git("branch", "-a", cwd=testbed) == "* main"
+    assert git("reflog", cwd=testbed) == "" and not (testbed / ".git" / "FETCH_HEAD").exists()
+    assert "return a - b" in (testbed / "calc.py").read_text()
+
+
+def test_a_missing_commit_or_repository_is_one_sentence(tmp_path, local_repo):
+    repo, _ = local_repo
+    source = RepoSource(repo.parent, cache=tmp_path / "cache")
+    with pytest.raises(UserError, match=f"Instance acme__calc-1 needs commit {'f' * 40}, which {repo} does not hold"):
+        source.require_commit("acme/calc", "f" * 40, "acme__calc-1")
+    with pytest.raises(UserError, match=r"holds no acme__other.git, acme__other.bundle or acme__other for repository acme/other"):
+        source.mirror("acme/other")
+    with pytest.raises(UserError, match="Repository folder /no/such/dir does not exist"):
+        RepoSource("/no/such/dir")
+
+
+@needs_shared
+def test_flask_testbed_from_the_bundle_cannot_see_the_fix(tmp_path):
+    [instance] = load_instances(str(SHARED / "instances.jsonl"), only=["pallets__flask-4992"])
+    source = RepoSource(SHARED, cache=tmp_path / "cache")
+    source.require_commit(instance.repo, instance.base_commit, instance.instance_id)
+    assert git("cat-file", "-t", FLASK_FIX_4992, cwd=source.mirror(instance.repo)) == "commit"
+    testbed = tmp_path / "testbed"
+    source.export_testbed(instance.repo, instance.base_commit, testbed)
+    assert git("log", "--all", "-1", "--format=%H", cwd=testbed) == instance.base_commit
+    assert subprocess.run(["git", "cat-file", "-e", FLASK_FIX_4992], cwd=testbed, capture_output=True).returncode != 0
+
+
+@needs_shared
+def test_requirements_and_eval_script_match_the_by_hand_recipe(tmp_path):
+    [instance] = load_instances(str(SHARED / "instances.jsonl"), only=["pallets__flask-4992"])
+    by_hand = SHARED / "by_hand_logs" / instance.instance_id
+    assert requirements(instance, RepoSource(SHARED, cache=tmp_path / "cache")) + "\n" == (by_hand / "requirements.txt").read_text()
+    ours, theirs = eval_script(instance).splitlines(), (by_hand / "eval.sh").read_text().splitlines()
+    differing = [(a, b) for a, b in zip(ours, theirs, strict=True) if a != b]
+    # swebench 4.1.0's flask spec runs `pytest -rA`; the by-hand recipe took 5.x's longer flags
+    assert differing == [("pytest -rA tests/test_config.py", "pytest --no-header -rA --tb=no -p no:cacheprovider tests/test_config.py")]
+
+
+@needs_shared
+@pytest.mark.parametrize("instance_id", ["pallets__flask-4992", "pallets__flask-5063", "pallets__flask-4045"])
+def test_swebench_grading_of_the_by_hand_logs_matches_their_verdicts(instance_id):
+    [instance] = load_instances(str(SHARED / "instances.jsonl"), only=[instance_id])
+    logs = SHARED / "by_hand_logs" / instance_id
+    expected = json.loads((logs / "grades.json").read_text())
+    for tag, patch in (("a_nopatch", ""), ("b_gold", instance.patch)):
+        verdict = grade_log(instance, (logs / f"{tag}.test_output.txt").read_text(), patch)
+        want = expected[tag]
+        assert verdict.resolved == want["resolved"]
+        assert (verdict.f2p_passed, verdict.f2p_failed) == (want["F2P_pass"], len(want["F2P_fail"]))
+        assert (verdict.p2p_passed, verdict.p2p_failed) == (want["P2P_pass"], len(want["P2P_fail"]))
+        assert verdict.applied and verdict.exit_code is not None
