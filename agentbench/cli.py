@@ -29,6 +29,8 @@ from agentbench.runner import Runner, check_suite_ids
 from agentbench.sandbox.docker import docker_client, remove_containers
 from agentbench.sandbox.images import ca_bundle_from_env, ensure_image, list_images, prune_images, recipe_names
 from agentbench.spec import Budget, RunSpec, load_spec
+from agentbench.swebench.instances import is_instance_suite, load_instances
+from agentbench.swebench.specs import python_for, spec_for
 from agentbench.store import attempt_steps, get_run, list_runs, open_store, run_attempts, run_servers
 from agentbench.tasks import load_suite
 
@@ -200,6 +202,9 @@ def tasks(
     workers: int = typer.Option(2, min=1, help="Tasks validated at once."),
 ) -> None:
     """List a suite's tasks; with --validate, prove every one of them."""
+    if is_instance_suite(suite):
+        _list_instances(suite, validate)
+        return
     loaded = load_suite(suite)
     if not validate:
         table = Table("task", "image", "steps", "seconds", "tags")
@@ -217,6 +222,18 @@ def tasks(
     console.print(f"{len(results) - len(broken)} of {len(results)} tasks valid")
     if broken:
         raise typer.Exit(1)
+
+
+def _list_instances(suite: str, validate: bool) -> None:
+    """A SWE-bench suite's instances, with the Python each environment gets offline."""
+    if validate:
+        raise UserError(f"Validating SWE-bench instances in Docker is not available yet; `agentbench tasks {suite}` lists them.")
+    table = Table("instance", "repo", "version", "python (offline)", "FAIL_TO_PASS", "PASS_TO_PASS")
+    for instance in load_instances(suite):
+        choice = python_for(spec_for(instance)["python"])
+        python = f"{choice.python} ({choice.release})" + ("" if choice.deviation is None else f", spec {choice.wanted}")
+        table.add_row(instance.instance_id, instance.repo, instance.version, python, str(len(instance.FAIL_TO_PASS)), str(len(instance.PASS_TO_PASS)))
+    console.print(table)
 
 
 @app.command()

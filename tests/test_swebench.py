@@ -150,3 +150,12 @@ def test_swebench_grading_of_the_by_hand_logs_matches_their_verdicts(instance_id
         assert (verdict.f2p_passed, verdict.f2p_failed) == (want["F2P_pass"], len(want["F2P_fail"]))
         assert (verdict.p2p_passed, verdict.p2p_failed) == (want["P2P_pass"], len(want["P2P_fail"]))
         assert verdict.applied and verdict.exit_code is not None
+
+
+@needs_shared
+def test_tasks_lists_an_instance_file_with_the_python_each_gets():
+    from test_cli import agentbench
+
+    done = agentbench("tasks", str(SHARED / "instances.jsonl"))
+    assert done.returncode == 0, done.stderr
+    assert "pallets__flask-4045" in done.stdout and "3.9 (bullseye)" in done.stdout and "3.11 (bookworm)" in done.stdout
