@@ -12,12 +12,22 @@ import docker
 
 from agentbench.sandbox.docker import DockerSandbox
 from agentbench.tasks import Task
-from agentbench.workspace import WORKDIR, prepare_workspace
+from agentbench.workspace import prepare_workspace
 
 PATCH_PATH = "/grader/patch.diff"
 TESTS_PATH = "/grader/tests"
 CHECK_TIMEOUT_S = 900
 OUTPUT_TAIL_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class TestCounts:
+    """How many FAIL_TO_PASS and PASS_TO_PASS tests passed and failed."""
+
+    f2p_passed: int
+    f2p_failed: int
+    p2p_passed: int
+    p2p_failed: int
 
 
 @dataclass(frozen=True)
@@ -29,20 +39,22 @@ class Verdict:
     exit_code: int | None
     output: str
     duration_s: float
+    tests: TestCounts | None = None  # SWE-bench instances only
 
 
 def grade(client: docker.DockerClient, image: str, task: Task, patch: str, labels: dict[str, str] | None = None) -> Verdict:
     """Apply `patch` to a pristine workspace in a fresh offline container and run the check."""
     started = time.monotonic()
-    with DockerSandbox.start(client, image, labels={"agentbench.role": "grader", **(labels or {})}, network=False) as box:
+    with DockerSandbox.start(client, image, labels={"agentbench.role": "grader", **(labels or {})}, network=False,
+                             workdir=task.workdir) as box:
         prepare_workspace(box, task)
         if patch.strip():
             box.write_file(PATCH_PATH, patch)
-            applied = box.exec(f"git apply --whitespace=nowarn {PATCH_PATH}", timeout=120, cwd=WORKDIR)
+            applied = box.exec(f"git apply --whitespace=nowarn {PATCH_PATH}", timeout=120)
             if applied.exit_code != 0:
                 return Verdict(False, "patch_failed", applied.exit_code, applied.output[-OUTPUT_TAIL_CHARS:], time.monotonic() - started)
         box.copy_in(task.tests_dir, TESTS_PATH)
-        check = box.exec(task.spec.check, timeout=CHECK_TIMEOUT_S, cwd=WORKDIR)
+        check = box.exec(task.spec.check, timeout=CHECK_TIMEOUT_S)
     status = "check_timeout" if check.timed_out else ("passed" if check.exit_code == 0 else "failed")
     return Verdict(status == "passed", status, check.exit_code, check.output[-OUTPUT_TAIL_CHARS:], time.monotonic() - started)
 

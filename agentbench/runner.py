@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import docker
 from sqlmodel import Session, delete, select
@@ -21,8 +22,9 @@ from sqlmodel import Session, delete, select
 from agentbench import __version__
 from agentbench.agents import get_agent
 from agentbench.agents.base import AttemptStopped, ModelAccess, Step
+from agentbench.benches import Bench, FolderBench
 from agentbench.errors import UserError
-from agentbench.grading import grade
+from agentbench.lookups import lookup_flags
 from agentbench.models.builtin import BuiltinModels
 from agentbench.models.calls import ModelCaller
 from agentbench.models.endpoint import Endpoint, check_reachable, endpoint_for
@@ -32,11 +34,9 @@ from agentbench.models.serving import RunServers
 from agentbench.models.vllm import check_can_serve
 from agentbench.sandbox import SandboxError
 from agentbench.sandbox.docker import DockerSandbox, remove_containers
-from agentbench.sandbox.images import ensure_image
 from agentbench.spec import RunSpec
 from agentbench.store import AttemptRow, RunRow, StepRow, attempt_id, utcnow
-from agentbench.tasks import Task
-from agentbench.workspace import prepare_workspace, workspace_diff
+from agentbench.workspace import workspace_diff
 
 INFRA_STOPS = {"model_error", "sandbox_error"}  # the endpoint's or the harness's failure, not the agent's
 
@@ -45,7 +45,7 @@ INFRA_STOPS = {"model_error", "sandbox_error"}  # the endpoint's or the harness'
 class Attempt:
     """One cell of the run matrix."""
 
-    task: Task
+    task: Any  # a Task or a SwebenchTask: id, kind, prompt, limits, network, workdir, solution_patch
     profile: ModelProfile
     agent: str
     epoch: int
@@ -54,13 +54,15 @@ class Attempt:
 class Runner:
     """Runs a RunSpec against the store.
 
-    Callbacks: `on_status` hears set-up progress (image builds), `on_start` the number of
-    attempts to run, `on_attempt` each attempt as it is stored.
+    `benches` serve each kind of task (default: task folders only). Callbacks: `on_status`
+    hears set-up progress (image builds), `on_start` the number of attempts to run,
+    `on_attempt` each attempt as it is stored.
     """
 
     def __init__(self, spec: RunSpec, engine, client: docker.DockerClient, profiles: list[ModelProfile],
-                 tasks: list[Task], on_attempt: Callable[[AttemptRow], None] = lambda row: None,
-                 on_status: Callable[[str], None] = lambda line: None, on_start: Callable[[int], None] = lambda n: None):
+                 tasks: list, on_attempt: Callable[[AttemptRow], None] = lambda row: None,
+                 on_status: Callable[[str], None] = lambda line: None, on_start: Callable[[int], None] = lambda n: None,
+                 benches: dict[str, Bench] | None = None):
         self.spec = spec
         self.engine = engine
         self.client = client
@@ -74,8 +76,10 @@ class Runner:
         self.endpoints: dict[str, Endpoint] = {}
         self.executables: dict[str, str] = {}  # vllm to start, per self-hosted profile without a server
         self.gates = {p.name: threading.BoundedSemaphore(p.max_connections) for p in profiles}
-        self.images: dict[str, str] = {}
+        self.benches = benches or {"folder": FolderBench(client, progress=on_status)}
         self.builtin: BuiltinModels | None = None
+        self.left: Counter[str] = Counter()  # attempts still to finish, per task id
+        self._left_lock = threading.Lock()
 
     def pending(self) -> list[Attempt]:
         """The attempts of the matrix that the store does not hold yet."""
@@ -84,8 +88,8 @@ class Runner:
         cells = [Attempt(t, p, a, e) for e in range(self.spec.epochs) for t in self.tasks for p in self.profiles for a in self.spec.agents]
         return [c for c in cells if self._id(c) not in done]
 
-    def prepare(self) -> None:
-        """Check everything a user can get wrong before any attempt starts."""
+    def prepare(self, attempts: list[Attempt]) -> None:
+        """Check everything a user can get wrong, and build what the attempts need, before any starts."""
         for name in self.spec.agents:
             get_agent(name)
         if self.spec.budget.dollars is not None:
@@ -100,14 +104,19 @@ class Runner:
                 endpoint = endpoint_for(profile, self.spec.base_url)
                 check_reachable(endpoint, profile.name)
                 self.endpoints[profile.name] = endpoint
-        for image in sorted({task.spec.image for task in self.tasks}):
-            self.images[image] = ensure_image(self.client, image, progress=self.on_status)
-        self._record_run()
+        notes = []
+        tasks = list({attempt.task.id: attempt.task for attempt in attempts}.values())
+        for kind in sorted({task.kind for task in tasks}):
+            if kind not in self.benches:
+                raise UserError(f"This run cannot serve tasks of kind {kind!r}.")
+            notes += self.benches[kind].prepare([task for task in tasks if task.kind == kind])
+        self.left = Counter(attempt.task.id for attempt in attempts)
+        self._record_run(notes)
 
     def run(self) -> str:
         """Run every pending attempt; returns the run's final status."""
-        self.prepare()
         attempts = self.pending()
+        self.prepare(attempts)
         self.on_start(len(attempts))
         with ExitStack() as stack:
             servers = stack.enter_context(RunServers(self.engine, self.spec.name, self.on_status))
@@ -146,22 +155,25 @@ class Runner:
         steps: list[Step] = []
         started_at, started = utcnow(), time.monotonic()
         labels = {**self.labels, "agentbench.role": "agent"}
+        task, bench = attempt.task, self.benches[attempt.task.kind]
         patch, verdict = "", None
         try:
-            with DockerSandbox.start(self.client, self.images[attempt.task.spec.image], labels=labels, network=attempt.task.spec.network) as box:
-                prepare_workspace(box, attempt.task)
+            with DockerSandbox.start(self.client, bench.image(task), labels=labels, network=task.network,
+                                     workdir=task.workdir) as box:
+                bench.setup(box, task)
                 stop = self._run_agent(attempt, box, key, steps)
                 if stop.reason not in INFRA_STOPS:
                     patch = workspace_diff(box)
             wall_s = time.monotonic() - started
             if stop.reason not in INFRA_STOPS:
-                verdict = grade(self.client, self.images[attempt.task.spec.image], attempt.task, patch, labels=self.labels)
+                verdict = bench.grade(task, patch, self.labels)
         except (SandboxError, docker.errors.DockerException) as exc:
             if self.stopping.is_set():
                 return None
             stop, wall_s = AttemptStopped("sandbox_error", str(exc)), time.monotonic() - started
         if self.stopping.is_set():
             return None
+        self._attempt_done(task)
         row = self._row(attempt, key, stop, steps, patch, verdict, wall_s, started_at)
         with Session(self.engine) as session:
             session.add(row)
@@ -173,7 +185,7 @@ class Runner:
     def _run_agent(self, attempt: Attempt, box: DockerSandbox, key: str, steps: list[Step]) -> AttemptStopped:
         endpoint, profile = self._endpoint(attempt), attempt.profile
         agent = get_agent(attempt.agent)
-        budget = self.spec.budget.for_task(attempt.task.spec.limits, agent.step_cap)
+        budget = self.spec.budget.for_task(attempt.task.limits, agent.step_cap)
         caller = ModelCaller(endpoint, profile.retry, self.gates[profile.name], profile.stream)
         model = ModelAccess(
             complete=caller.complete,
@@ -186,7 +198,7 @@ class Runner:
             self._store_step(key, step)
 
         try:
-            agent.run(attempt.task.spec.prompt, box, model, budget, on_step)
+            agent.run(attempt.task.prompt, box, model, budget, on_step)
         except AttemptStopped as stop:
             return stop
         raise RuntimeError(f"agent {attempt.agent} returned without a stop reason")
@@ -214,6 +226,7 @@ class Runner:
         cached = sum(s.cached_tokens for s in steps)
         solved = bool(verdict and verdict.solved)
         status = "error" if stop.reason in INFRA_STOPS else ("solved" if solved else "unsolved")
+        tests = verdict.tests if verdict else None
         return AttemptRow(
             id=key, run=self.spec.name, task=attempt.task.id, model=attempt.profile.name, agent=attempt.agent,
             epoch=attempt.epoch, baseline=attempt.profile.baseline, solved=solved, status=status,
@@ -223,17 +236,29 @@ class Runner:
             queue_s=sum(s.queue_s for s in steps), retries=sum(len(s.retries) for s in steps),
             prompt_tokens=prompt, completion_tokens=completion, cached_tokens=cached,
             cost_usd=token_cost_usd(attempt.profile, prompt, completion, cached),
+            f2p_passed=tests.f2p_passed if tests else None, f2p_failed=tests.f2p_failed if tests else None,
+            p2p_passed=tests.p2p_passed if tests else None, p2p_failed=tests.p2p_failed if tests else None,
+            flags=",".join(lookup_flags([call for s in steps for call in s.tool_calls])),
             patch=patch, check_output=verdict.output if verdict else "", started_at=started_at,
         )
+
+    def _attempt_done(self, task) -> None:
+        """Count the attempt off; after a task's last one, its bench may release what it holds."""
+        with self._left_lock:
+            self.left[task.id] -= 1
+            last = self.left[task.id] == 0
+        if last:
+            self.benches[task.kind].release(task)
 
     def _id(self, attempt: Attempt) -> str:
         return attempt_id(self.spec.name, attempt.task.id, attempt.profile.name, attempt.agent, attempt.epoch)
 
-    def _record_run(self) -> None:
+    def _record_run(self, notes: list[str]) -> None:
         with Session(self.engine) as session:
             row = session.get(RunRow, self.spec.name) or RunRow(name=self.spec.name, spec_json="", agentbench_version=__version__)
             row.spec_json, row.status, row.finished_at = self.spec.model_dump_json(), "running", None
             row.profiles_json = json.dumps({p.name: p.model_dump(mode="json", exclude={"name"}) for p in self.profiles})
+            row.notes_json = json.dumps(list(dict.fromkeys([*json.loads(row.notes_json or "[]"), *notes])))
             session.add(row)
             session.commit()
 
@@ -245,7 +270,7 @@ class Runner:
             session.commit()
 
 
-def check_suite_ids(tasks: list[Task]) -> None:
+def check_suite_ids(tasks: list) -> None:
     """Two suites may not bring the same task id into one run."""
     seen: set[str] = set()
     for task in tasks:

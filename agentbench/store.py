@@ -27,6 +27,7 @@ class RunRow(SQLModel, table=True):
     agentbench_version: str
     status: str = "running"  # running | completed | interrupted | failed
     profiles_json: str = "{}"  # the resolved model profiles, prices and their dates included (no secrets)
+    notes_json: str = "[]"  # deviations from what the tasks specify (an environment's Python, say)
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
 
@@ -59,6 +60,11 @@ class AttemptRow(SQLModel, table=True):
     cached_tokens: int = 0
     cost_usd: float | None = None
     gpu_s: float | None = None  # self-hosted: this attempt's share of the server's GPU-seconds
+    f2p_passed: int | None = None  # SWE-bench: FAIL_TO_PASS and PASS_TO_PASS tests that passed and failed
+    f2p_failed: int | None = None
+    p2p_passed: int | None = None
+    p2p_failed: int | None = None
+    flags: str = ""  # comma-separated look-ups found in the trajectory (agentbench.lookups)
     patch: str = ""
     check_output: str = ""
     started_at: datetime

@@ -1,26 +1,27 @@
-"""A task's workspace inside a sandbox: copied in, git-initialised, and diffed at the end."""
+"""The agent's working directory inside a sandbox: a task folder's workspace copied in and
+git-initialised; and, for every kind of task, the agent's work as a diff at the end."""
 
 from __future__ import annotations
 
 from agentbench.sandbox import Sandbox, SandboxError
 from agentbench.tasks import Task
 
-WORKDIR = "/workspace"
 BASE_REF = "refs/agentbench/base"
 
 
 def prepare_workspace(sandbox: Sandbox, task: Task) -> None:
     """Copy the pristine workspace in and commit it, so the agent's work is a `git diff`."""
-    sandbox.copy_in(task.workspace_dir, WORKDIR)
+    sandbox.copy_in(task.workspace_dir, task.workdir)
     setup = f"git init -q && git add -A && git commit -q --allow-empty -m 'task start' && git update-ref {BASE_REF} HEAD"
-    result = sandbox.exec(setup, timeout=60, cwd=WORKDIR)
+    result = sandbox.exec(setup, timeout=60, cwd=task.workdir)
     if result.exit_code != 0:
         raise SandboxError(f"could not initialise the workspace of {task.id}: {result.output.strip()}")
 
 
 def workspace_diff(sandbox: Sandbox) -> str:
-    """Everything the agent changed since the start, new files included, as a git patch."""
-    result = sandbox.exec(f"git add -A && git diff --cached --binary {BASE_REF}", timeout=120, cwd=WORKDIR)
+    """Everything the agent changed in its working directory since the start (the commit
+    BASE_REF marks), new files included, as a git patch."""
+    result = sandbox.exec(f"git add -A && git diff --cached --binary {BASE_REF}", timeout=120)
     if result.exit_code != 0:
         raise SandboxError(f"could not diff the workspace: {result.output.strip()}")
     if result.truncated:

@@ -19,7 +19,7 @@ from agentbench.agents.tools import BASH, EDIT_TOOLS, SUBMIT, VIEW, function_sch
 from agentbench.sandbox import Sandbox
 from agentbench.spec import Budget
 
-SYSTEM_PROMPT = """You are a careful software engineer working in a repository at /workspace.
+SYSTEM_PROMPT = """You are a careful software engineer working in a repository at {workdir}.
 You work in phases: plan, act, verify, and, if verification fails, reflect and act again."""
 PLAN = """Before changing anything, write a short numbered plan: how you will reproduce the
 problem (a command or a small script), which files you expect to change, and how you will
@@ -66,7 +66,7 @@ class DeliberateAgent:
         graph.add_conditional_edges("verify", _last_wants_tools, {True: "verify_tools", False: "reflect"})
         graph.add_conditional_edges("verify_tools", _after_verify, {"passed": END, "failed": "reflect", "pending": "verify"})
         graph.add_edge("reflect", "act")
-        start = {"messages": [SystemMessage(SYSTEM_PROMPT), HumanMessage(prompt)], "submitted": False, "verdict": None}
+        start = {"messages": [SystemMessage(SYSTEM_PROMPT.format(workdir=sandbox.workdir)), HumanMessage(prompt)], "submitted": False, "verdict": None}
         graph.compile().invoke(start, {"recursion_limit": 3 * budget.steps + 10})
         raise AttemptStopped("submitted", "verified")
 

@@ -8,7 +8,7 @@ from agentbench.agents.tools import EDIT_TOOLS, SUBMIT
 from agentbench.sandbox import Sandbox
 from agentbench.spec import Budget
 
-SYSTEM_PROMPT = """You are a software engineer working in a repository at /workspace.
+SYSTEM_PROMPT = """You are a software engineer working in a repository at {workdir}.
 Use the tools to inspect files, run commands and edit code until the task is done.
 Work directly and briefly; do not ask questions. As soon as the change is made, call `submit`."""
 
@@ -20,4 +20,4 @@ class FastAgent:
 
     def run(self, prompt: str, sandbox: Sandbox, model: ModelAccess, budget: Budget, on_step: OnStep) -> None:
         loop = AgentLoop(sandbox, model, budget, on_step)
-        run_tool_loop(loop, SYSTEM_PROMPT, prompt, [*EDIT_TOOLS, SUBMIT], 2 * budget.steps + 5)
+        run_tool_loop(loop, SYSTEM_PROMPT.format(workdir=sandbox.workdir), prompt, [*EDIT_TOOLS, SUBMIT], 2 * budget.steps + 5)

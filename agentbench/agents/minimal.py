@@ -8,8 +8,8 @@ from agentbench.agents.tools import BASH
 from agentbench.sandbox import Sandbox
 from agentbench.spec import Budget
 
-SYSTEM_PROMPT = """You are a software engineer working in a repository at /workspace.
-You have one tool, `bash`: each call runs one command in a fresh shell in /workspace.
+SYSTEM_PROMPT = """You are a software engineer working in a repository at {workdir}.
+You have one tool, `bash`: each call runs one command in a fresh shell in {workdir}.
 Inspect, edit (sed, cat <<'EOF' > file, python) and test with it, one command per call.
 When the task is done, reply with a short summary and no tool call; that ends your turn."""
 
@@ -21,4 +21,4 @@ class MinimalAgent:
 
     def run(self, prompt: str, sandbox: Sandbox, model: ModelAccess, budget: Budget, on_step: OnStep) -> None:
         loop = AgentLoop(sandbox, model, budget, on_step)
-        run_tool_loop(loop, SYSTEM_PROMPT, prompt, [BASH], 2 * budget.steps + 5)
+        run_tool_loop(loop, SYSTEM_PROMPT.format(workdir=sandbox.workdir), prompt, [BASH], 2 * budget.steps + 5)

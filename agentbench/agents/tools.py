@@ -14,9 +14,8 @@ import shlex
 from agentbench.agents.base import AttemptStopped
 from agentbench.sandbox import Sandbox, SandboxError
 
-WORKDIR = "/workspace"
 MAX_OUTPUT_CHARS = 12_000
-PATH = {"type": "string", "description": "Path, absolute or relative to /workspace."}
+PATH = {"type": "string", "description": "Path, absolute or relative to the working directory."}
 
 
 def function_schema(name: str, description: str, properties: dict, required: list[str]) -> dict:
@@ -35,7 +34,7 @@ def tool_name(schema: dict) -> str:
     return schema["function"]["name"]
 
 
-BASH = function_schema("bash", "Run a bash command in /workspace (a fresh shell each time); returns exit code and output.",
+BASH = function_schema("bash", "Run a bash command in the working directory (a fresh shell each time); returns exit code and output.",
                        {"command": {"type": "string", "description": "The command line."}}, ["command"])
 VIEW = function_schema("view", "Show a text file with line numbers, or a folder's listing.", {"path": PATH}, ["path"])
 STR_REPLACE = function_schema(
@@ -88,24 +87,24 @@ class SandboxTools:
 
     def _bash(self, command: str, seconds_left: float) -> str:
         timeout = max(1.0, min(self.command_timeout_s, seconds_left))
-        result = self.sandbox.exec(command, timeout=timeout, cwd=WORKDIR)
+        result = self.sandbox.exec(command, timeout=timeout)
         note = f" (killed after {timeout:g} s)" if result.timed_out else ""
         return truncate(f"exit code: {result.exit_code}{note}\n{result.output}")
 
     def _view(self, path: str, seconds_left: float) -> str:
-        full = _absolute(path)
+        full = self._absolute(path)
         try:
             text = self.sandbox.read_file(full)
         except FileNotFoundError:
             return f"Error: {path} does not exist."
         except IsADirectoryError:
-            listing = self.sandbox.exec(f"ls -la -- {shlex.quote(full)}", timeout=30, cwd=WORKDIR)
+            listing = self.sandbox.exec(f"ls -la -- {shlex.quote(full)}", timeout=30)
             return truncate(listing.output)
         numbered = "\n".join(f"{n:>5}  {line}" for n, line in enumerate(text.splitlines(), 1))
         return truncate(numbered or "(empty file)")
 
     def _str_replace(self, path: str, old_str: str, new_str: str, seconds_left: float) -> str:
-        full = _absolute(path)
+        full = self._absolute(path)
         try:
             text = self.sandbox.read_file(full)
         except (FileNotFoundError, IsADirectoryError):
@@ -118,9 +117,8 @@ class SandboxTools:
         return f"Replaced 1 occurrence in {path}."
 
     def _create_file(self, path: str, content: str, seconds_left: float) -> str:
-        self.sandbox.write_file(_absolute(path), content)
+        self.sandbox.write_file(self._absolute(path), content)
         return f"Wrote {len(content)} characters to {path}."
 
-
-def _absolute(path: str) -> str:
-    return posixpath.normpath(posixpath.join(WORKDIR, path))
+    def _absolute(self, path: str) -> str:
+        return posixpath.normpath(posixpath.join(self.sandbox.workdir, path))

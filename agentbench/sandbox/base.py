@@ -41,7 +41,10 @@ class ExecResult:
 
 
 class Sandbox(Protocol):
-    """An isolated machine to run commands in; closed exactly once by its owner."""
+    """An isolated machine to run commands in, with the working directory the agent starts
+    in; closed exactly once by its owner."""
+
+    workdir: str
 
     def exec(self, command: str, timeout: float = 60, cwd: str | None = None) -> ExecResult: ...
 

@@ -35,9 +35,10 @@ def docker_client() -> docker.DockerClient:
 class DockerSandbox:
     """A running container; use as a context manager so it is always removed."""
 
-    def __init__(self, container, limits: SandboxLimits):
+    def __init__(self, container, limits: SandboxLimits, workdir: str):
         self.container = container
         self.limits = limits
+        self.workdir = workdir
 
     @classmethod
     def start(
@@ -73,7 +74,7 @@ class DockerSandbox:
             raise UserError(f"Sandbox image {image} is missing; run `agentbench images build`.") from None
         except docker.errors.DockerException as exc:
             raise SandboxError(f"could not start a container from {image}: {exc}") from exc
-        sandbox = cls(container, limits)
+        sandbox = cls(container, limits, workdir)
         try:
             sandbox.exec(f"mkdir -p {shlex.quote(workdir)}", cwd="/")
         except BaseException:
@@ -87,13 +88,14 @@ class DockerSandbox:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def exec(self, command: str, timeout: float = 60, cwd: str | None = "/workspace") -> ExecResult:
-        """Run `bash -c command`; its processes are killed inside the container at `timeout`."""
+    def exec(self, command: str, timeout: float = 60, cwd: str | None = None) -> ExecResult:
+        """Run `bash -c command` in `cwd` (default: the working directory); its processes are
+        killed inside the container at `timeout`."""
         api = self.container.client.api
         argv = ["timeout", "-k", f"{KILL_GRACE_S}s", f"{timeout:g}s", "bash", "-c", command]
         started = time.monotonic()
         try:
-            exec_id = api.exec_create(self.container.id, argv, workdir=cwd or "/")["Id"]
+            exec_id = api.exec_create(self.container.id, argv, workdir=cwd or self.workdir)["Id"]
             chunks = api.exec_start(exec_id, stream=True, demux=True)
             stdout, stderr, truncated = _collect(chunks, self.limits.output_bytes)
             exit_code = api.exec_inspect(exec_id)["ExitCode"]

@@ -12,8 +12,9 @@ import os
 import subprocess
 import tarfile
 import tempfile
+import time
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 import docker
 import docker.errors
@@ -22,8 +23,8 @@ from agentbench.errors import UserError
 from agentbench.paths import results_dir, sandboxes_dir
 from agentbench.sandbox.docker import LABEL
 
-BASE_TAG = "agentbench/base:bookworm"
-BASE_PULL = "debian:bookworm-slim"
+BASE_RELEASE = "bookworm"
+BASE_TAG = f"agentbench/base:{BASE_RELEASE}"
 CA_PATH = "/usr/local/share/agentbench/ca.crt"
 Progress = Callable[[str], None]
 
@@ -52,9 +53,7 @@ def ensure_image(
     progress: Progress = lambda line: None,
 ) -> str:
     """The tag of image `name`, building it (and the tiers below it) only if missing."""
-    base = ensure_base(client, progress)
-    if ca_bundle is not None:
-        base = _ensure_ca_layer(client, base, ca_bundle, progress)
+    base = ensure_base(client, BASE_RELEASE, ca_bundle, progress)
     if name == "base":
         return base
     recipe = sandboxes_dir() / name
@@ -62,35 +61,42 @@ def ensure_image(
         known = ", ".join(recipe_names())
         raise UserError(f"No image recipe {name!r} (sandboxes/{name}/Dockerfile); known: {known}.")
     base_id = client.images.get(base).id
-    tag = f"agentbench/{name}:{_hash(base_id.encode(), *_recipe_bytes(recipe))}"
-    if not _exists(client, tag):
-        _build(client, tag, _tar_folder(recipe), {"BASE_IMAGE": base}, progress)
+    tag = f"agentbench/{name}:{content_hash(base_id.encode(), *_recipe_bytes(recipe))}"
+    if not image_exists(client, tag):
+        build_image(client, tag, _tar_folder(recipe), {"BASE_IMAGE": base}, progress)
     return tag
 
 
-def ensure_base(client: docker.DockerClient, progress: Progress = lambda line: None) -> str:
-    """The base image: pulled where a registry answers, else debootstrapped and imported."""
-    if _exists(client, BASE_TAG):
-        return BASE_TAG
+def ensure_base(client: docker.DockerClient, release: str = BASE_RELEASE, ca_bundle: Path | None = None,
+                progress: Progress = lambda line: None) -> str:
+    """The base image of a Debian release (pulled where a registry answers, else debootstrapped
+    and imported), with the CA layer on top when a bundle is given."""
+    base = f"agentbench/base:{release}"
+    if not image_exists(client, base):
+        _pull_or_debootstrap(client, release, base, progress)
+    return base if ca_bundle is None else _ensure_ca_layer(client, base, ca_bundle, progress)
+
+
+def _pull_or_debootstrap(client: docker.DockerClient, release: str, tag: str, progress: Progress) -> None:
+    official = f"debian:{release}-slim"
     try:
-        progress(f"pulling {BASE_PULL}")
-        client.images.pull(BASE_PULL).tag(BASE_TAG)
-        return BASE_TAG
+        progress(f"pulling {official}")
+        client.images.pull(official).tag(tag)
+        return
     except docker.errors.APIError as exc:
-        progress(f"no registry ({exc.explanation or exc}); building the base image offline")
+        progress(f"no registry ({exc.explanation or exc}); building {tag} offline")
     script = sandboxes_dir() / "base" / "build-offline.sh"
-    log = _log_path(BASE_TAG)
+    log = log_path(tag)
     with tempfile.TemporaryDirectory() as tmp, open(log, "w") as log_file:
         rootfs = Path(tmp) / "rootfs.tar"
-        progress(f"debootstrap (about a minute; log: {log})")
-        done = subprocess.run(["bash", str(script), str(rootfs)], stdout=log_file, stderr=subprocess.STDOUT)
+        progress(f"debootstrap {release} (about a minute; log: {log})")
+        done = subprocess.run(["bash", str(script), str(rootfs), release], stdout=log_file, stderr=subprocess.STDOUT)
         if done.returncode != 0:
-            raise UserError(f"Building the base image offline failed; see {log}.")
-        repository, tag = BASE_TAG.split(":")
+            raise UserError(f"Building the {release} base image offline failed; see {log}.")
+        repository, name = tag.split(":")
         client.api.import_image(
-            src=str(rootfs), repository=repository, tag=tag, changes=[f"LABEL {LABEL}=1", 'CMD ["bash"]']
+            src=str(rootfs), repository=repository, tag=name, changes=[f"LABEL {LABEL}=1", 'CMD ["bash"]']
         )
-    return BASE_TAG
 
 
 def list_images(client: docker.DockerClient) -> list[docker.models.images.Image]:
@@ -119,22 +125,25 @@ def prune_images(client: docker.DockerClient, keep: set[str]) -> list[str]:
 def _ensure_ca_layer(client, base: str, ca_bundle: Path, progress: Progress) -> str:
     """A layer over `base` that trusts the CA bundle for apt, pip, git and curl."""
     ca = ca_bundle.read_bytes()
-    tag = f"agentbench/base-ca:{_hash(client.images.get(base).id.encode(), ca)}"
-    if _exists(client, tag):
+    tag = f"agentbench/base-ca:{content_hash(client.images.get(base).id.encode(), ca)}"
+    if image_exists(client, tag):
         return tag
     env = " ".join(f"{k}={CA_PATH}" for k in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO"))
     dockerfile = f"FROM {base}\nCOPY ca.crt {CA_PATH}\nENV {env}\n".encode()
-    _build(client, tag, _tar_files({"Dockerfile": dockerfile, "ca.crt": ca}), {}, progress)
+    build_image(client, tag, tar_files({"Dockerfile": dockerfile, "ca.crt": ca}), {}, progress)
     return tag
 
 
-def _build(client, tag: str, context: bytes, buildargs: dict, progress: Progress) -> None:
-    log = _log_path(tag)
+def build_image(client, tag: str, context: bytes | BinaryIO, buildargs: dict, progress: Progress) -> float:
+    """Build `tag` from a tar context, its whole log kept under results/images; the
+    progress hears the build steps. Returns the seconds it took."""
+    log = log_path(tag)
     progress(f"building {tag} (log: {log})")
+    started = time.monotonic()
     with open(log, "w") as log_file:
         stream = client.api.build(
-            fileobj=io.BytesIO(context), custom_context=True, tag=tag, buildargs=buildargs,
-            labels={LABEL: "1"}, rm=True, forcerm=True, decode=True,
+            fileobj=io.BytesIO(context) if isinstance(context, bytes) else context, custom_context=True, tag=tag,
+            buildargs=buildargs, labels={LABEL: "1"}, rm=True, forcerm=True, decode=True,
         )
         for chunk in stream:
             if "error" in chunk:
@@ -142,11 +151,14 @@ def _build(client, tag: str, context: bytes, buildargs: dict, progress: Progress
                 raise UserError(f"Building image {tag} failed: {chunk['error'].strip()} (log: {log}).")
             line = chunk.get("stream", "")
             log_file.write(line)
-            if line.strip():
+            if line.startswith("Step "):
                 progress(line.strip())
+    seconds = time.monotonic() - started
+    progress(f"built {tag} in {seconds:.0f} s")
+    return seconds
 
 
-def _exists(client, tag: str) -> bool:
+def image_exists(client, tag: str) -> bool:
     try:
         client.images.get(tag)
         return True
@@ -154,7 +166,7 @@ def _exists(client, tag: str) -> bool:
         return False
 
 
-def _log_path(tag: str) -> Path:
+def log_path(tag: str) -> Path:
     folder = results_dir() / "images"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / (tag.replace("/", "_").replace(":", "_") + ".log")
@@ -165,7 +177,8 @@ def _recipe_bytes(folder: Path) -> list[bytes]:
     return [str(p.relative_to(folder)).encode() + b"\0" + p.read_bytes() for p in files]
 
 
-def _hash(*parts: bytes) -> str:
+def content_hash(*parts: bytes) -> str:
+    """A short digest of what builds an image, for its tag."""
     digest = hashlib.sha256()
     for part in parts:
         digest.update(hashlib.sha256(part).digest())
@@ -173,10 +186,10 @@ def _hash(*parts: bytes) -> str:
 
 
 def _tar_folder(folder: Path) -> bytes:
-    return _tar_files({str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()})
+    return tar_files({str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()})
 
 
-def _tar_files(files: dict[str, bytes]) -> bytes:
+def tar_files(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name, data in sorted(files.items()):

@@ -89,17 +89,18 @@ def requirements(instance: Instance, source: RepoSource) -> str:
     return clean_requirements("\n".join(included))
 
 
-def eval_script(instance: Instance) -> str:
+def eval_script(instance: Instance, conda: bool = False) -> str:
     """The eval script in swebench's shape (test files reset to base_commit, test_patch applied,
-    the spec's test command between the markers), run in the venv, its exit code recorded."""
+    the spec's test command between the markers), its exit code recorded. It runs in the venv of
+    the images built here, or with `conda` in swebench's prebuilt images, where a record of the
+    newer shape brings its own script."""
+    if conda and instance.eval_script:
+        return instance.eval_script
     spec = spec_for(instance)
     lines = make_eval_script_list_py(instance.model_dump(), spec, "testbed", TESTBED, instance.base_commit, instance.test_patch)
-    venv_lines = []
-    for line in lines:
-        if line == "source /opt/miniconda3/bin/activate":
-            venv_lines.append(f"source {VENV}/bin/activate")
-        elif not line.startswith("conda activate"):
-            venv_lines.append(line)
-    end = venv_lines.index(f": '{END_TEST_OUTPUT}'")
-    venv_lines[end:end + 1] = ["SWEBENCH_TEST_EXIT_CODE=$?", venv_lines[end], f'echo "{EXIT_CODE_LINE} $SWEBENCH_TEST_EXIT_CODE"']
-    return "\n".join(["#!/bin/bash", "set -uxo pipefail", *venv_lines]) + "\n"
+    if not conda:
+        lines = [f"source {VENV}/bin/activate" if line == "source /opt/miniconda3/bin/activate" else line
+                 for line in lines if not line.startswith("conda activate")]
+    end = lines.index(f": '{END_TEST_OUTPUT}'")
+    lines[end:end + 1] = ["SWEBENCH_TEST_EXIT_CODE=$?", lines[end], f'echo "{EXIT_CODE_LINE} $SWEBENCH_TEST_EXIT_CODE"']
+    return "\n".join(["#!/bin/bash", "set -uxo pipefail", *lines]) + "\n"

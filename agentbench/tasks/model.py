@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,9 +36,24 @@ class TaskFile(BaseModel):
 class Task(BaseModel):
     """A loaded task: its id, its folder, and its validated fields."""
 
+    kind: ClassVar[str] = "folder"
+    workdir: ClassVar[str] = "/workspace"
+
     id: str
     root: Path
     spec: TaskFile
+
+    @property
+    def prompt(self) -> str:
+        return self.spec.prompt
+
+    @property
+    def limits(self) -> Limits:
+        return self.spec.limits
+
+    @property
+    def network(self) -> bool:
+        return self.spec.network
 
     @property
     def workspace_dir(self) -> Path:

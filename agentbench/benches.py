@@ -1,0 +1,64 @@
+"""What each kind of task needs from the harness: images, a prepared sandbox, a grader.
+
+A task folder (task.yaml) runs in a recipe image with its workspace copied in and is graded
+by its check; a SWE-bench instance (agentbench.swebench.bench) runs in its instance image and
+is graded by swebench's code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import docker
+
+from agentbench.grading import Verdict, grade
+from agentbench.sandbox import Sandbox
+from agentbench.sandbox.images import Progress, ensure_image
+from agentbench.tasks import Task
+from agentbench.workspace import prepare_workspace
+
+
+class Bench(Protocol):
+    """The harness's side of one kind of task."""
+
+    def prepare(self, tasks: list[Any]) -> list[str]:
+        """Check and build what these tasks need before any attempt starts; returns notes to
+        record with the run (deviations from what the tasks specify)."""
+
+    def image(self, task: Any) -> str:
+        """The image an attempt (and its grading) starts from."""
+
+    def setup(self, sandbox: Sandbox, task: Any) -> None:
+        """Make the fresh sandbox ready for the agent."""
+
+    def grade(self, task: Any, patch: str, labels: dict[str, str]) -> Verdict:
+        """The clean-room verdict on the agent's patch."""
+
+    def release(self, task: Any) -> None:
+        """Every attempt of `task` in this run is done."""
+
+
+class FolderBench:
+    """Task folders: a recipe image under sandboxes/, the workspace copied in, the check run."""
+
+    def __init__(self, client: docker.DockerClient, ca_bundle: Path | None = None, progress: Progress = lambda line: None):
+        self.client, self.ca_bundle, self.progress = client, ca_bundle, progress
+        self.images: dict[str, str] = {}
+
+    def prepare(self, tasks: list[Task]) -> list[str]:
+        for name in sorted({task.spec.image for task in tasks}):
+            self.images[name] = ensure_image(self.client, name, self.ca_bundle, self.progress)
+        return []
+
+    def image(self, task: Task) -> str:
+        return self.images[task.spec.image]
+
+    def setup(self, sandbox: Sandbox, task: Task) -> None:
+        prepare_workspace(sandbox, task)
+
+    def grade(self, task: Task, patch: str, labels: dict[str, str]) -> Verdict:
+        return grade(self.client, self.image(task), task, patch, labels)
+
+    def release(self, task: Task) -> None:
+        pass

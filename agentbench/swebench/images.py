@@ -1,0 +1,221 @@
+"""SWE-bench images in swebench's three tiers, built once and reused by every later run:
+
+- python: a Debian release that ships the spec's Python, with a venv at /opt/testbed;
+- environment (per repo, version and environment_setup_commit): the requirements and pinned
+  packages swebench specifies, installed in that venv;
+- instance: the history-free testbed at base_commit in /testbed, installed as the spec says.
+
+Or, with `pull`, swebench's prebuilt instance image with a layer that strips its git history.
+"""
+
+from __future__ import annotations
+
+import shlex
+import tarfile
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from agentbench.errors import UserError
+from agentbench.paths import results_dir
+from agentbench.sandbox.images import Progress, build_image, content_hash, ensure_base, image_exists, tar_files
+from agentbench.swebench.instances import Instance
+from agentbench.swebench.repos import RepoSource
+from agentbench.swebench.specs import TESTBED, VENV, PythonChoice, python_for, requirements, spec_for
+from agentbench.workspace import BASE_REF
+
+IMAGE_MODES = ("auto", "pull", "build")
+CONDA_ENV = "/opt/miniconda3/envs/testbed"  # where swebench's prebuilt images keep the testbed's Python
+
+PYTHON_TIER = f"""FROM {{base}}
+ENV DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 \\
+    PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1
+RUN apt-get update -qq \\
+ && apt-get install -y -qq --no-install-recommends python3 python3-venv python3-dev build-essential \\
+      git ca-certificates patch procps locales \\
+ && rm -rf /var/lib/apt/lists/*
+RUN printf '__pycache__/\\n*.pyc\\n.pytest_cache/\\n' > /etc/gitignore \\
+ && git config --system core.excludesFile /etc/gitignore \\
+ && git config --system user.email agent@agentbench.invalid \\
+ && git config --system user.name agentbench \\
+ && git config --system --add safe.directory '*'
+RUN python3 -m venv {VENV} && {VENV}/bin/python -m pip install -q --upgrade pip wheel
+ENV PATH={VENV}/bin:$PATH VIRTUAL_ENV={VENV}
+"""
+
+# Keep only base_commit and its ancestors, and mark the start of the agent's work; files the
+# install left untracked are ignored from then on, so they never enter the agent's diff.
+SCRUB = f"""git remote | xargs -r -n1 git remote remove
+git tag -l | xargs -r git tag -d
+git for-each-ref --format='%(refname)' | {{ grep -vx "$(git symbolic-ref -q HEAD || echo HEAD)" || true; }} | xargs -r -n1 git update-ref -d
+git reflog expire --expire=now --all
+git gc -q --prune=now
+git update-ref {BASE_REF} HEAD
+git ls-files --others --exclude-standard >> .git/info/exclude
+"""
+
+# The spec's install at base_commit; what it changes in tracked files is committed with the
+# base commit's own dates, so nothing in the history is newer than base_commit.
+INSTALL = """set -euxo pipefail
+cd {testbed}
+source {venv}/bin/activate
+{steps}
+if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
+  GIT_AUTHOR_DATE=$(git show -s --format=%aI HEAD) GIT_COMMITTER_DATE=$(git show -s --format=%cI HEAD) \\
+    git commit -q -am "environment setup"
+fi
+{scrub}"""
+
+
+@dataclass(frozen=True)
+class InstanceImage:
+    """An instance's image and how it was made."""
+
+    tag: str
+    pulled: bool  # swebench's prebuilt image (conda) rather than one built here (venv)
+    deviation: str | None = None  # how its Python differs from the spec's, if it does
+
+
+class SwebenchImages:
+    """Builds (or pulls) and caches the images of SWE-bench instances; thread-safe, each image
+    built once, at most `build_slots` builds at a time."""
+
+    def __init__(self, client: docker.DockerClient, source: RepoSource, mode: str = "auto",
+                 ca_bundle: Path | None = None, progress: Progress = lambda line: None, build_slots: int = 2):
+        if mode not in IMAGE_MODES:
+            raise UserError(f"--images must be one of {', '.join(IMAGE_MODES)}, not {mode!r}.")
+        self.client, self.source, self.mode = client, source, mode
+        self.ca_bundle, self.progress = ca_bundle, progress
+        self.slots = threading.BoundedSemaphore(build_slots)
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.built: dict[str, float] = {}  # tag -> seconds its build took, in this process
+
+    def check(self, instance: Instance) -> None:
+        """Everything about an instance a user can get wrong, one sentence each, before any build."""
+        spec = spec_for(instance)
+        if self.mode == "pull":
+            return
+        if "python" not in spec:
+            raise UserError(f"Instance {instance.instance_id}: {instance.repo} is not a Python repository, and agentbench "
+                            "builds Python environments only; use --images pull where a registry answers.")
+        if spec.get("packages") == "environment.yml":
+            raise UserError(f"Instance {instance.instance_id}: {instance.repo} {instance.version} needs a conda environment.yml, "
+                            "which the offline images do not build; use --images pull where a registry answers.")
+        for commit in (instance.base_commit, instance.environment_setup_commit):
+            self.source.require_commit(instance.repo, commit, instance.instance_id)
+        if spec.get("packages") == "requirements.txt":
+            requirements(instance, self.source)
+
+    def python(self, instance: Instance) -> PythonChoice:
+        return python_for(spec_for(instance)["python"])
+
+    def environment(self, instance: Instance) -> str:
+        """The environment image of the instance's repo, version and environment commit."""
+        choice = self.python(instance)
+        python_tier = self._python_tier(choice.release)
+        spec = spec_for(instance)
+        files = {"Dockerfile": self._environment_dockerfile(python_tier, spec)}
+        if spec.get("packages") == "requirements.txt":
+            files["requirements.txt"] = requirements(instance, self.source)
+        context = tar_files({name: text.encode() for name, text in files.items()})
+        key = content_hash(self.client.images.get(python_tier).id.encode(), context)
+        tag = f"agentbench/sweb.env:{instance.repo_key}-{instance.version}-{key}".lower()
+        return self._once(tag, lambda: build_image(self.client, tag, context, {}, self.progress))
+
+    def instance(self, instance: Instance) -> InstanceImage:
+        """The instance's image: pulled where asked (and a registry answers), else built."""
+        if self.mode != "build":
+            pulled = self._pulled(instance)
+            if pulled is not None:
+                return InstanceImage(pulled, pulled=True)
+        environment = self.environment(instance)
+        install = self._install_script(instance)
+        key = content_hash(self.client.images.get(environment).id.encode(), instance.base_commit.encode(), install.encode())
+        tag = f"agentbench/sweb.instance:{instance.instance_id}-{key}".lower()
+        self._once(tag, lambda: self._build_instance(instance, tag, environment, install))
+        return InstanceImage(tag, pulled=False, deviation=self.python(instance).deviation)
+
+    def remove(self, image: InstanceImage) -> None:
+        """Remove an instance image (the shared environment images stay)."""
+        try:
+            self.client.images.remove(image.tag, force=True)
+        except docker.errors.ImageNotFound:
+            pass
+
+    def _python_tier(self, release: str) -> str:
+        base = ensure_base(self.client, release, self.ca_bundle, self.progress)
+        dockerfile = PYTHON_TIER.format(base=base)
+        tag = f"agentbench/sweb.python:{release}-{content_hash(self.client.images.get(base).id.encode(), dockerfile.encode())}"
+        return self._once(tag, lambda: build_image(self.client, tag, tar_files({"Dockerfile": dockerfile.encode()}), {}, self.progress))
+
+    def _environment_dockerfile(self, python_tier: str, spec: dict) -> str:
+        lines = [f"FROM {python_tier}"]
+        packages = spec.get("packages", "")
+        if packages == "requirements.txt":
+            lines += ["COPY requirements.txt /root/requirements.txt",
+                      "RUN python -m pip install -r /root/requirements.txt && rm /root/requirements.txt"]
+        elif packages:
+            lines.append(f"RUN python -m pip install {packages}")
+        if spec.get("pip_packages"):
+            lines.append(f"RUN python -m pip install {' '.join(shlex.quote(p) for p in spec['pip_packages'])}")
+        return "\n".join(lines) + "\n"
+
+    def _install_script(self, instance: Instance) -> str:
+        spec = spec_for(instance)
+        steps = [*spec.get("pre_install", []), *([spec["install"]] if "install" in spec else [])]
+        return INSTALL.format(testbed=TESTBED, venv=VENV, steps="\n".join(steps), scrub=SCRUB)
+
+    def _build_instance(self, instance: Instance, tag: str, environment: str, install: str) -> float:
+        dockerfile = f"FROM {environment}\nCOPY testbed {TESTBED}\nCOPY install.sh /root/install.sh\n" \
+                     f"RUN bash /root/install.sh && rm /root/install.sh\nWORKDIR {TESTBED}\n"
+        folder = results_dir() / "swebench" / "contexts"
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            testbed = Path(tmp) / "testbed"
+            self.source.export_testbed(instance.repo, instance.base_commit, testbed)
+            context = Path(tmp) / "context.tar"
+            with tarfile.open(context, "w") as tar:
+                for name, text in (("Dockerfile", dockerfile), ("install.sh", install)):
+                    path = Path(tmp) / name
+                    path.write_text(text)
+                    tar.add(path, arcname=name)
+                tar.add(testbed, arcname="testbed")
+            with open(context, "rb") as stream:
+                return build_image(self.client, tag, stream, {}, self.progress)
+
+    def _pulled(self, instance: Instance) -> str | None:
+        """swebench's prebuilt image with its history stripped; None where `auto` finds no registry."""
+        official = instance.image or f"swebench/sweb.eval.x86_64.{instance.instance_id.replace('__', '_1776_')}:latest".lower()
+        tag = f"agentbench/sweb.pulled:{instance.instance_id}-{content_hash(official.encode())}".lower()
+        if image_exists(self.client, tag):
+            return tag
+        try:
+            with self.slots:
+                self.progress(f"pulling {official}")
+                self.client.images.pull(official)
+        except docker.errors.APIError as exc:
+            if self.mode == "pull":
+                raise UserError(f"Could not pull {official} for {instance.instance_id} ({exc.explanation or exc}); "
+                                "use --images build to build it offline.") from None
+            self.progress(f"no prebuilt image for {instance.instance_id} ({exc.explanation or exc}); building it")
+            return None
+        scrub = f"cd {TESTBED}\n{SCRUB}"
+        dockerfile = f"FROM {official}\nCOPY scrub.sh /root/scrub.sh\nRUN bash -eux /root/scrub.sh && rm /root/scrub.sh\n" \
+                     f"ENV PATH={CONDA_ENV}/bin:$PATH\nWORKDIR {TESTBED}\n"
+        context = tar_files({"Dockerfile": dockerfile.encode(), "scrub.sh": scrub.encode()})
+        return self._once(tag, lambda: build_image(self.client, tag, context, {}, self.progress))
+
+    def _once(self, tag: str, build) -> str:
+        """Build `tag` unless it exists, once across threads, within the build slots."""
+        with self._guard:
+            lock = self._locks.setdefault(tag, threading.Lock())
+        with lock:
+            if not image_exists(self.client, tag):
+                with self.slots:
+                    self.built[tag] = build()
+        return tag
