@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from agentbench.errors import UserError
+from agentbench.benches import FolderBench
+from agentbench.errors import UserError, field_problem
 from agentbench.grading import validate_task
 from agentbench.html_report import attempt_key, render_html
 from agentbench.models.pricing import price_text
@@ -29,7 +31,11 @@ from agentbench.runner import Runner, check_suite_ids
 from agentbench.sandbox.docker import docker_client, remove_containers
 from agentbench.sandbox.images import ca_bundle_from_env, ensure_image, list_images, prune_images, recipe_names
 from agentbench.spec import Budget, RunSpec, load_spec
+from agentbench.suites import load_tasks
+from agentbench.swebench.bench import SwebenchBench
+from agentbench.swebench.images import SwebenchImages
 from agentbench.swebench.instances import is_instance_suite, load_instances
+from agentbench.swebench.repos import RepoSource
 from agentbench.swebench.specs import python_for, spec_for
 from agentbench.store import attempt_steps, get_run, list_runs, open_store, run_attempts, run_servers
 from agentbench.tasks import load_suite
@@ -75,8 +81,15 @@ def run(
     max_seconds: Optional[float] = typer.Option(None, "--max-seconds", min=1, help="Wall seconds per attempt (default: each task's limit)."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="Tokens per attempt."),
     max_dollars: Optional[float] = typer.Option(None, "--max-dollars", min=0, help="USD per attempt."),
+    repos: Optional[str] = typer.Option(None, "--repos", envvar="AGENTBENCH_SWEBENCH_REPOS", help="SWE-bench: folder of owner__name .git/.bundle mirrors (default: GitHub)."),
+    images: Optional[str] = typer.Option(None, "--images", help="SWE-bench images: auto (pull where a registry answers, else build), pull, build."),
+    hints: bool = typer.Option(False, "--hints", help="SWE-bench: show the agent the instance's hints."),
+    prune_images: bool = typer.Option(False, "--prune-images", help="SWE-bench: remove each instance image once its attempts are graded."),
 ) -> None:
-    """Run every combination of model, agent and task; print the summary at the end."""
+    """Run every combination of model, agent and task; print the summary at the end.
+
+    A suite is a task folder (or a name under tasks/), or a SWE-bench instance file
+    (.json/.jsonl) or dataset (swebench:NAME)."""
     if spec_file and model:
         raise UserError("Give either --spec FILE or --model (with the other matrix flags), not both.")
     if spec_file:
@@ -87,12 +100,18 @@ def run(
                        epochs=epochs, budget=budget)
     else:
         raise UserError("Say which model(s) to run: --model PROFILE (see `agentbench models`) or --spec FILE.")
-    overrides = {"name": resume or run_name, "workers": workers, "base_url": base_url}
-    spec = spec.model_copy(update={key: value for key, value in overrides.items() if value is not None})
+    overrides = {"name": resume or run_name, "workers": workers, "base_url": base_url, "repos": repos, "images": images,
+                 "hints": hints or None, "prune_images": prune_images or None}
+    try:
+        spec = RunSpec.model_validate({**spec.model_dump(), **{key: value for key, value in overrides.items() if value is not None}})
+    except ValidationError as exc:
+        raise UserError(f"{field_problem(exc)}.") from None
     profiles_by_name = load_profiles(models_file)
     profiles = [get_profile(m, profiles_by_name) for m in spec.models]
-    tasks = [t for s in spec.suites for t in load_suite(s, spec.tasks or None)]
+    tasks = load_tasks(spec)
     check_suite_ids(tasks)
+    source = RepoSource(spec.repos)
+    client, ca_bundle = docker_client(), ca_bundle_from_env()
     engine = open_store()
     signal.signal(signal.SIGTERM, _raise_interrupt)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
@@ -103,9 +122,13 @@ def run(
             bar.console.print(f"{row.task}  {row.model}/{row.agent}#{row.epoch}  {mark}  ({row.stop_reason}, {row.wall_s:.1f} s)", highlight=False)
             bar.advance(job)
 
-        runner = Runner(spec, engine, docker_client(), profiles, tasks, on_attempt=on_attempt,
-                        on_status=lambda line: bar.console.print(f"[dim]{line}[/]", highlight=False),
-                        on_start=lambda count: bar.update(job, total=count))
+        def on_status(line: str) -> None:
+            bar.console.print(f"[dim]{line}[/]", highlight=False)
+
+        benches = {"folder": FolderBench(client, ca_bundle, on_status),
+                   "swebench": SwebenchBench(SwebenchImages(client, source, spec.images, ca_bundle, on_status), spec.prune_images)}
+        runner = Runner(spec, engine, client, profiles, tasks, on_attempt=on_attempt, on_status=on_status,
+                        on_start=lambda count: bar.update(job, total=count), benches=benches)
         try:
             runner.run()
         except KeyboardInterrupt:

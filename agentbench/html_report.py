@@ -161,7 +161,7 @@ def _grid(report: dict) -> str:
             graded = [a for a in attempts if a["status"] != "error"]
             solved = sum(a["solved"] for a in graded)
             css = "cell-error" if not graded else "cell-all" if solved == len(graded) else "cell-some" if solved else "cell-none"
-            links = " ".join(f"<a href='#{_anchor(a)}'>#{a['epoch']}</a>" for a in attempts)
+            links = " ".join(f"<a href='#{_anchor(a)}'>#{a['epoch']}{'⚑' if a['flags'] else ''}</a>" for a in attempts)
             row.append(f"<td class='{css}'>{solved}/{len(graded)} {links}</td>")
         rows.append("<tr>" + "".join(row) + "</tr>")
     return f"<h2>Outcomes per task</h2><table>{head}{''.join(rows)}</table>"
@@ -171,7 +171,8 @@ def _trajectories(report: dict, trajectories: dict[str, str]) -> str:
     items = []
     for a in report["attempts"]:
         text = trajectories.get(attempt_key(a), "(no trajectory stored)")
-        summary = f"{a['task']} {a['model']}/{a['agent']} #{a['epoch']}: {a['status']} ({a['stop_reason']})"
+        flagged = f"; flagged: {', '.join(a['flags'])}" if a["flags"] else ""
+        summary = f"{a['task']} {a['model']}/{a['agent']} #{a['epoch']}: {a['status']} ({a['stop_reason']}{flagged})"
         items.append(f"<details id='{_anchor(a)}'><summary>{escape(summary)}</summary><pre>{escape(text)}</pre></details>")
     return "<h2>Trajectories</h2>" + "".join(items)
 

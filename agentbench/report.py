@@ -24,6 +24,8 @@ def attempt_record(row: AttemptRow) -> dict:
         "grade_s": round(row.grade_s, 3), "queue_s": round(row.queue_s, 3), "retries": row.retries, "steps": row.steps,
         "prompt_tokens": row.prompt_tokens, "completion_tokens": row.completion_tokens, "cached_tokens": row.cached_tokens,
         "cost_usd": row.cost_usd, "gpu_s": row.gpu_s,
+        "f2p_passed": row.f2p_passed, "f2p_failed": row.f2p_failed, "p2p_passed": row.p2p_passed, "p2p_failed": row.p2p_failed,
+        "flags": [flag for flag in row.flags.split(",") if flag],
     }
 
 
@@ -64,6 +66,7 @@ def build_report(run: RunRow, rows: list[AttemptRow], servers: list[tuple[Server
         "effects": {factor: main_effects(attempts, factor) for factor in ("model", "agent")},
         "prices": prices_record(run),
         "servers": servers_record(list(servers)),
+        "notes": json.loads(run.notes_json or "[]"),
         "attempts": attempts,
     }
 
@@ -158,6 +161,13 @@ def render_table(report: dict, console: Console) -> None:
         console.print(f"[dim]prices: {model} {prices['text']}[/]", highlight=False)
     for server in report["servers"]:
         console.print(f"[dim]{server_line(server)}[/]", highlight=False)
+    for note in report["notes"]:
+        console.print(f"[yellow]deviation: {note}[/]", highlight=False)
+    for attempt in report["attempts"]:
+        if attempt["flags"]:
+            console.print(f"[yellow]flagged: {attempt['task']} {attempt['model']}/{attempt['agent']}#{attempt['epoch']} "
+                          f"({', '.join(attempt['flags'])}); read it with `agentbench show {report['run']} {attempt['task']}`[/]",
+                          highlight=False)
 
 
 def server_line(server: dict) -> str:
@@ -220,6 +230,11 @@ def trajectory_text(attempt: AttemptRow, steps: list[StepRow], result_chars: int
             if n < len(results):
                 lines += [f"  | {line}" for line in _clip(results[n], result_chars).splitlines()]
     lines += ["", f"grader: {attempt.grade_status or 'not graded'}"]
+    if attempt.f2p_passed is not None:
+        lines.append(f"  FAIL_TO_PASS {attempt.f2p_passed}/{attempt.f2p_passed + attempt.f2p_failed} passed, "
+                     f"PASS_TO_PASS {attempt.p2p_passed}/{attempt.p2p_passed + attempt.p2p_failed} passed")
+    if attempt.flags:
+        lines.append(f"  flagged: {attempt.flags.replace(',', ', ')}")
     if attempt.check_output:
         lines += [f"  | {line}" for line in _clip(attempt.check_output, result_chars).splitlines()]
     return "\n".join(lines)

@@ -58,17 +58,46 @@ git update-ref {BASE_REF} HEAD
 git ls-files --others --exclude-standard >> .git/info/exclude
 """
 
+# The project's build backend, where the venv lacks it, so that the eval script's reinstall
+# works offline without build isolation (packages already installed are never changed).
+BUILD_REQUIRES = """
+import importlib.metadata, pathlib, subprocess, sys
+try:
+    import tomllib
+except ImportError:
+    from pip._vendor import tomli as tomllib
+from pip._vendor.packaging.requirements import Requirement
+project = pathlib.Path("pyproject.toml")
+requires = tomllib.loads(project.read_text()).get("build-system", {}).get("requires", []) if project.exists() else []
+missing = []
+for text in [*requires, "setuptools", "wheel"]:
+    try:
+        importlib.metadata.version(Requirement(text).name)
+    except importlib.metadata.PackageNotFoundError:
+        missing.append(text)
+if missing:
+    subprocess.run([sys.executable, "-m", "pip", "install", *missing], check=True)
+"""
+
 # The spec's install at base_commit; what it changes in tracked files is committed with the
 # base commit's own dates, so nothing in the history is newer than base_commit.
 INSTALL = """set -euxo pipefail
 cd {testbed}
 source {venv}/bin/activate
 {steps}
+python - <<'EOF_BUILD_REQUIRES'
+{build_requires}
+EOF_BUILD_REQUIRES
 if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
   GIT_AUTHOR_DATE=$(git show -s --format=%aI HEAD) GIT_COMMITTER_DATE=$(git show -s --format=%cI HEAD) \\
     git commit -q -am "environment setup"
 fi
 {scrub}"""
+
+
+# From here on there is no network: pip must not wait on an index, and reinstalls use the
+# venv's build backend (pip reads PIP_NO_BUILD_ISOLATION=0 as --no-build-isolation).
+OFFLINE_PIP = "ENV PIP_NO_INDEX=1 PIP_NO_BUILD_ISOLATION=0"
 
 
 @dataclass(frozen=True)
@@ -168,11 +197,11 @@ class SwebenchImages:
     def _install_script(self, instance: Instance) -> str:
         spec = spec_for(instance)
         steps = [*spec.get("pre_install", []), *([spec["install"]] if "install" in spec else [])]
-        return INSTALL.format(testbed=TESTBED, venv=VENV, steps="\n".join(steps), scrub=SCRUB)
+        return INSTALL.format(testbed=TESTBED, venv=VENV, steps="\n".join(steps), build_requires=BUILD_REQUIRES.strip(), scrub=SCRUB)
 
     def _build_instance(self, instance: Instance, tag: str, environment: str, install: str) -> float:
         dockerfile = f"FROM {environment}\nCOPY testbed {TESTBED}\nCOPY install.sh /root/install.sh\n" \
-                     f"RUN bash /root/install.sh && rm /root/install.sh\nWORKDIR {TESTBED}\n"
+                     f"RUN bash /root/install.sh && rm /root/install.sh\n{OFFLINE_PIP}\nWORKDIR {TESTBED}\n"
         folder = results_dir() / "swebench" / "contexts"
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
