@@ -6,6 +6,8 @@ import json
 import shlex
 import signal
 import sys
+import time
+from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Optional
@@ -33,8 +35,10 @@ from agentbench.sandbox.images import ca_bundle_from_env, ensure_image, list_ima
 from agentbench.spec import Budget, RunSpec, load_spec
 from agentbench.suites import load_tasks
 from agentbench.swebench.bench import SwebenchBench
+from agentbench.swebench.grading import validate_instance
 from agentbench.swebench.images import SwebenchImages
 from agentbench.swebench.instances import is_instance_suite, load_instances
+from agentbench.swebench.predictions import grade_predictions, load_predictions, run_predictions, write_predictions
 from agentbench.swebench.repos import RepoSource
 from agentbench.swebench.specs import python_for, spec_for
 from agentbench.store import attempt_steps, get_run, list_runs, open_store, run_attempts, run_servers
@@ -220,13 +224,16 @@ def runs() -> None:
 
 @app.command()
 def tasks(
-    suite: str = typer.Argument("multistep", help="Suite name under tasks/ or a folder."),
+    suite: str = typer.Argument("multistep", help="Suite name under tasks/, a folder, or a SWE-bench instance file."),
     validate: bool = typer.Option(False, "--validate", help="Prove each task in Docker: reference solves, untouched fails."),
     workers: int = typer.Option(2, min=1, help="Tasks validated at once."),
+    task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="SWE-bench: only these instance ids."),
+    repos: Optional[str] = typer.Option(None, "--repos", envvar="AGENTBENCH_SWEBENCH_REPOS", help="SWE-bench: folder of owner__name .git/.bundle mirrors."),
+    images: str = typer.Option("auto", "--images", help="SWE-bench images: auto, pull or build."),
 ) -> None:
     """List a suite's tasks; with --validate, prove every one of them."""
     if is_instance_suite(suite):
-        _list_instances(suite, validate)
+        _instances(suite, _split(task) or None, validate, workers, repos, images)
         return
     loaded = load_suite(suite)
     if not validate:
@@ -236,7 +243,7 @@ def tasks(
         console.print(table)
         return
     client = docker_client()
-    images = {name: ensure_image(client, name, progress=lambda line: console.print(f"[dim]{line}[/]")) for name in {t.spec.image for t in loaded}}
+    images = {name: ensure_image(client, name, progress=_status) for name in {t.spec.image for t in loaded}}
     with ThreadPoolExecutor(workers) as pool:
         results = list(pool.map(lambda t: validate_task(client, images[t.spec.image], t), loaded))
     broken = [r for r in results if r.problem]
@@ -247,16 +254,97 @@ def tasks(
         raise typer.Exit(1)
 
 
-def _list_instances(suite: str, validate: bool) -> None:
-    """A SWE-bench suite's instances, with the Python each environment gets offline."""
-    if validate:
-        raise UserError(f"Validating SWE-bench instances in Docker is not available yet; `agentbench tasks {suite}` lists them.")
-    table = Table("instance", "repo", "version", "python (offline)", "FAIL_TO_PASS", "PASS_TO_PASS")
-    for instance in load_instances(suite):
-        choice = python_for(spec_for(instance)["python"])
-        python = f"{choice.python} ({choice.release})" + ("" if choice.deviation is None else f", spec {choice.wanted}")
-        table.add_row(instance.instance_id, instance.repo, instance.version, python, str(len(instance.FAIL_TO_PASS)), str(len(instance.PASS_TO_PASS)))
+def _status(line: str) -> None:
+    console.print(f"[dim]{line}[/]", highlight=False)
+
+
+def _instances(suite: str, only: list[str] | None, validate: bool, workers: int, repos: str | None, mode: str) -> None:
+    """A SWE-bench suite's instances with the Python each environment gets offline; with
+    `validate`, the empty and the gold patch of each graded in parallel, as a table."""
+    instances = load_instances(suite, only)
+    if not validate:
+        table = Table("instance", "repo", "version", "python (offline)", "FAIL_TO_PASS", "PASS_TO_PASS")
+        for instance in instances:
+            choice = python_for(spec_for(instance)["python"])
+            python = f"{choice.python} ({choice.release})" + ("" if choice.deviation is None else f", spec {choice.wanted}")
+            table.add_row(instance.instance_id, instance.repo, instance.version, python, str(len(instance.FAIL_TO_PASS)), str(len(instance.PASS_TO_PASS)))
+        console.print(table)
+        return
+    client = docker_client()
+    images = _swebench_images(client, repos, mode)
+    for instance in instances:
+        images.check(instance)
+
+    def prove(instance):
+        started = time.monotonic()
+        image = images.instance(instance)
+        built = time.monotonic() - started
+        return validate_instance(client, image, instance), built
+
+    with ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(prove, instances))
+    table = Table("instance", "empty patch", "gold patch", "image s", "grading s", "verdict")
+    for result, built in results:
+        table.add_row(result.instance_id, _tests_text(result.empty), _tests_text(result.gold), f"{built:.0f}",
+                      f"{result.empty.duration_s + result.gold.duration_s:.1f}",
+                      f"[red]BROKEN: {result.problem}[/]" if result.problem else "[green]ok[/]")
     console.print(table)
+    broken = sum(1 for result, _ in results if result.problem)
+    console.print(f"{len(results) - broken} of {len(results)} instances valid")
+    if broken:
+        raise typer.Exit(1)
+
+
+def _tests_text(verdict) -> str:
+    """A verdict in a cell: resolved or not, and the FAIL_TO_PASS / PASS_TO_PASS tests passing."""
+    tests = verdict.tests
+    counts = "" if tests is None else (f" F2P {tests.f2p_passed}/{tests.f2p_passed + tests.f2p_failed},"
+                                       f" P2P {tests.p2p_passed}/{tests.p2p_passed + tests.p2p_failed}")
+    return ("resolved" if verdict.solved else f"not resolved ({verdict.status})") + counts
+
+
+def _swebench_images(client, repos: str | None, mode: str) -> SwebenchImages:
+    return SwebenchImages(client, RepoSource(repos), mode, ca_bundle_from_env(), _status)
+
+
+@app.command()
+def export(
+    run_name: str = typer.Argument(..., metavar="RUN", help="Run name."),
+    predictions: Path = typer.Option(..., "--predictions", help="Write the official predictions JSONL here."),
+    model: Optional[str] = typer.Option(None, "--model", help="The configuration's model (needed when the run has several)."),
+    agent: Optional[str] = typer.Option(None, "--agent", help="The configuration's agent (needed when the run has several)."),
+    epoch: int = typer.Option(0, "--epoch", help="Which epoch's patches."),
+) -> None:
+    """Write a SWE-bench run's patches as official predictions, to re-grade with swebench's harness."""
+    engine = open_store()
+    get_run(engine, run_name)
+    written = run_predictions(run_attempts(engine, run_name), model, agent, epoch)
+    write_predictions(written, predictions)
+    err_console.print(f"wrote {len(written)} predictions to {predictions}")
+
+
+@app.command()
+def grade(
+    predictions: Path = typer.Option(..., "--predictions", help="Predictions JSONL (instance_id, model_name_or_path, model_patch)."),
+    suite: str = typer.Option(..., "--suite", "-s", help="The SWE-bench instance file (or swebench:DATASET) they were made for."),
+    repos: Optional[str] = typer.Option(None, "--repos", envvar="AGENTBENCH_SWEBENCH_REPOS", help="Folder of owner__name .git/.bundle mirrors."),
+    images: str = typer.Option("auto", "--images", help="SWE-bench images: auto, pull or build."),
+    run_name: Optional[str] = typer.Option(None, "--run", help="Name of the run the grades are stored as (default: from the file)."),
+    workers: int = typer.Option(2, min=1, help="Instances graded at once."),
+) -> None:
+    """Grade predictions made elsewhere with this harness's clean-room grading, stored as a run."""
+    loaded = load_predictions(predictions)
+    name = run_name or f"graded-{predictions.stem}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
+    engine, client = open_store(), docker_client()
+    ids = sorted({p["instance_id"] for p in loaded})
+
+    def on_graded(row) -> None:
+        mark = "[green]resolved[/]" if row.solved else f"[red]{row.grade_status}[/]"
+        console.print(f"{row.task}  {row.model}  {mark}", highlight=False)
+
+    grade_predictions(engine, client, _swebench_images(client, repos, images), load_instances(suite, ids), loaded,
+                      name, suite, workers, on_graded)
+    render_table(build_report(get_run(engine, name), run_attempts(engine, name)), console)
 
 
 @app.command()
@@ -306,13 +394,25 @@ def images_list() -> None:
 
 
 @images_app.command("build")
-def images_build(names: Optional[list[str]] = typer.Argument(None, help="Images to build (default: all recipes).")) -> None:
-    """Build images (base first); unchanged recipes are reused. AGENTBENCH_CA_BUNDLE adds a CA."""
+def images_build(
+    names: Optional[list[str]] = typer.Argument(None, help="Images to build (default: all recipes)."),
+    suite: Optional[str] = typer.Option(None, "--suite", "-s", help="Instead: the images of a SWE-bench instance file's instances."),
+    task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="SWE-bench: only these instance ids."),
+    repos: Optional[str] = typer.Option(None, "--repos", envvar="AGENTBENCH_SWEBENCH_REPOS", help="SWE-bench: folder of owner__name .git/.bundle mirrors."),
+    images: str = typer.Option("auto", "--images", help="SWE-bench images: auto, pull or build."),
+) -> None:
+    """Build images (base first); what is unchanged is reused. AGENTBENCH_CA_BUNDLE adds a CA."""
     client = docker_client()
-    ca_bundle = ca_bundle_from_env()
+    if suite:
+        swebench = _swebench_images(client, repos, images)
+        instances = load_instances(suite, _split(task) or None)
+        for instance in instances:
+            swebench.check(instance)
+        for instance in instances:
+            console.print(f"{instance.instance_id}: {swebench.instance(instance).tag}")
+        return
     for name in names or recipe_names():
-        tag = ensure_image(client, name, ca_bundle=ca_bundle, progress=lambda line: console.print(f"[dim]{line}[/]", highlight=False))
-        console.print(f"{name}: {tag}")
+        console.print(f"{name}: {ensure_image(client, name, progress=_status)}")
 
 
 @images_app.command("prune")

@@ -30,6 +30,12 @@ class TestCounts:
     p2p_failed: int
 
 
+def test_columns(tests: TestCounts | None) -> dict[str, int | None]:
+    """The counts as the store's attempt columns (None where the task has no test lists)."""
+    names = ("f2p_passed", "f2p_failed", "p2p_passed", "p2p_failed")
+    return {name: getattr(tests, name) if tests else None for name in names}
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The grader's decision and the evidence for it."""

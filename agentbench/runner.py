@@ -24,6 +24,7 @@ from agentbench.agents import get_agent
 from agentbench.agents.base import AttemptStopped, ModelAccess, Step
 from agentbench.benches import Bench, FolderBench
 from agentbench.errors import UserError
+from agentbench.grading import test_columns
 from agentbench.lookups import lookup_flags
 from agentbench.models.builtin import BuiltinModels
 from agentbench.models.calls import ModelCaller
@@ -226,7 +227,6 @@ class Runner:
         cached = sum(s.cached_tokens for s in steps)
         solved = bool(verdict and verdict.solved)
         status = "error" if stop.reason in INFRA_STOPS else ("solved" if solved else "unsolved")
-        tests = verdict.tests if verdict else None
         return AttemptRow(
             id=key, run=self.spec.name, task=attempt.task.id, model=attempt.profile.name, agent=attempt.agent,
             epoch=attempt.epoch, baseline=attempt.profile.baseline, solved=solved, status=status,
@@ -236,8 +236,7 @@ class Runner:
             queue_s=sum(s.queue_s for s in steps), retries=sum(len(s.retries) for s in steps),
             prompt_tokens=prompt, completion_tokens=completion, cached_tokens=cached,
             cost_usd=token_cost_usd(attempt.profile, prompt, completion, cached),
-            f2p_passed=tests.f2p_passed if tests else None, f2p_failed=tests.f2p_failed if tests else None,
-            p2p_passed=tests.p2p_passed if tests else None, p2p_failed=tests.p2p_failed if tests else None,
+            **test_columns(verdict.tests if verdict else None),
             flags=",".join(lookup_flags([call for s in steps for call in s.tool_calls])),
             patch=patch, check_output=verdict.output if verdict else "", started_at=started_at,
         )

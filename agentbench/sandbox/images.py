@@ -52,8 +52,9 @@ def ensure_image(
     ca_bundle: Path | None = None,
     progress: Progress = lambda line: None,
 ) -> str:
-    """The tag of image `name`, building it (and the tiers below it) only if missing."""
-    base = ensure_base(client, BASE_RELEASE, ca_bundle, progress)
+    """The tag of image `name`, building it (and the tiers below it) only if missing; the CA
+    bundle defaults to AGENTBENCH_CA_BUNDLE's."""
+    base = ensure_base(client, BASE_RELEASE, ca_bundle or ca_bundle_from_env(), progress)
     if name == "base":
         return base
     recipe = sandboxes_dir() / name

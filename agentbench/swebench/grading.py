@@ -102,3 +102,27 @@ def grade_instance(client: docker.DockerClient, image: InstanceImage, instance: 
     status = "passed" if result.resolved else ("failed" if result.applied else "no_test_output")
     return Verdict(result.resolved, status, result.exit_code, note + log, time.monotonic() - started,
                    tests=TestCounts(result.f2p_passed, result.f2p_failed, result.p2p_passed, result.p2p_failed))
+
+
+@dataclass(frozen=True)
+class InstanceValidation:
+    """Whether an instance is sound here: the empty patch is not resolved and the gold patch is."""
+
+    instance_id: str
+    empty: Verdict
+    gold: Verdict
+
+    @property
+    def problem(self) -> str | None:
+        if self.empty.solved:
+            return "the empty patch is already resolved"
+        if not self.gold.solved:
+            return f"the gold patch is not resolved ({self.gold.status})"
+        return None
+
+
+def validate_instance(client: docker.DockerClient, image: InstanceImage, instance: Instance) -> InstanceValidation:
+    """Grade the empty and the gold patch of one instance."""
+    labels = {"agentbench.role": "validate"}
+    return InstanceValidation(instance.instance_id, grade_instance(client, image, instance, "", labels),
+                              grade_instance(client, image, instance, instance.patch, labels))

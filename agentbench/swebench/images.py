@@ -22,7 +22,7 @@ import docker.errors
 
 from agentbench.errors import UserError
 from agentbench.paths import results_dir
-from agentbench.sandbox.images import Progress, build_image, content_hash, ensure_base, image_exists, tar_files
+from agentbench.sandbox.images import Progress, build_image, ca_bundle_from_env, content_hash, ensure_base, image_exists, tar_files
 from agentbench.swebench.instances import Instance
 from agentbench.swebench.repos import RepoSource
 from agentbench.swebench.specs import TESTBED, VENV, PythonChoice, python_for, requirements, spec_for
@@ -111,14 +111,15 @@ class InstanceImage:
 
 class SwebenchImages:
     """Builds (or pulls) and caches the images of SWE-bench instances; thread-safe, each image
-    built once, at most `build_slots` builds at a time."""
+    built once, at most `build_slots` builds at a time. The CA bundle (default:
+    AGENTBENCH_CA_BUNDLE's) is trusted by apt and pip during builds."""
 
     def __init__(self, client: docker.DockerClient, source: RepoSource, mode: str = "auto",
                  ca_bundle: Path | None = None, progress: Progress = lambda line: None, build_slots: int = 2):
         if mode not in IMAGE_MODES:
             raise UserError(f"--images must be one of {', '.join(IMAGE_MODES)}, not {mode!r}.")
         self.client, self.source, self.mode = client, source, mode
-        self.ca_bundle, self.progress = ca_bundle, progress
+        self.ca_bundle, self.progress = ca_bundle or ca_bundle_from_env(), progress
         self.slots = threading.BoundedSemaphore(build_slots)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()

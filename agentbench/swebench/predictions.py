@@ -1,0 +1,107 @@
+"""SWE-bench predictions files (instance_id, model_name_or_path, model_patch), the official
+harness's interchange format: written from a run, and read and graded here to put patches
+made elsewhere beside agentbench's runs."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable
+
+from sqlmodel import Session
+
+from agentbench import __version__
+from agentbench.errors import UserError
+from agentbench.grading import test_columns
+from agentbench.spec import RunSpec
+from agentbench.store import AttemptRow, RunRow, attempt_id, utcnow
+from agentbench.swebench.grading import grade_instance
+from agentbench.swebench.images import SwebenchImages
+from agentbench.swebench.instances import Instance
+
+FIELDS = ("instance_id", "model_name_or_path", "model_patch")
+
+
+def run_predictions(rows: list[AttemptRow], model: str | None = None, agent: str | None = None, epoch: int = 0) -> list[dict]:
+    """One prediction per instance of one (model, agent) configuration and epoch of a run; the
+    patch is the agent's whole diff, model_name_or_path is `model/agent`."""
+    chosen = [r for r in rows if r.epoch == epoch and model in (None, r.model) and agent in (None, r.agent)]
+    configs = sorted({f"{r.model}/{r.agent}" for r in chosen})
+    if len(configs) > 1:
+        raise UserError(f"The run holds {len(configs)} configurations ({', '.join(configs)}); pick one with --model and --agent.")
+    if not chosen:
+        raise UserError(f"The run has no attempt of epoch {epoch} for that model and agent.")
+    return [{"instance_id": r.task, "model_name_or_path": f"{r.model}/{r.agent}", "model_patch": r.patch} for r in chosen]
+
+
+def write_predictions(predictions: list[dict], path: Path) -> None:
+    path.write_text("".join(json.dumps(p) + "\n" for p in predictions))
+
+
+def load_predictions(path: Path) -> list[dict]:
+    """Predictions from a .jsonl file (or a .json list), each checked for the three fields."""
+    if not path.is_file():
+        raise UserError(f"Predictions file {path} does not exist.")
+    text = path.read_text()
+    try:
+        records = json.loads(text) if path.suffix == ".json" else [json.loads(line) for line in text.splitlines() if line.strip()]
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path} is not valid JSON ({exc}).") from None
+    if isinstance(records, dict):  # the official harness also accepts {instance_id: prediction}
+        records = list(records.values())
+    seen = set()
+    for number, record in enumerate(records, start=1):
+        missing = [field for field in FIELDS if not isinstance(record, dict) or field not in record]
+        if missing:
+            raise UserError(f"{path}: prediction {number} lacks {', '.join(missing)}.")
+        if record["instance_id"] in seen:
+            raise UserError(f"{path}: instance {record['instance_id']} has two predictions.")
+        seen.add(record["instance_id"])
+        record["model_patch"] = record["model_patch"] or ""
+    return records
+
+
+def grade_predictions(engine, client, images: SwebenchImages, instances: list[Instance], predictions: list[dict],
+                      run_name: str, suite: str, workers: int, on_graded: Callable[[AttemptRow], None] = lambda row: None) -> None:
+    """Grade predictions made elsewhere exactly as attempts are graded, and store them as run
+    `run_name` (agent `external`), so that reports and compare put them beside agentbench runs."""
+    by_id = {instance.instance_id: instance for instance in instances}
+    unknown = [p["instance_id"] for p in predictions if p["instance_id"] not in by_id]
+    if unknown:
+        raise UserError(f"{suite} has no instance {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}; "
+                        "grade predictions against the suite they were made for.")
+    models = sorted({p["model_name_or_path"] for p in predictions})
+    for prediction in predictions:
+        images.check(by_id[prediction["instance_id"]])
+    with Session(engine) as session:
+        if session.get(RunRow, run_name) is not None:
+            raise UserError(f"A run named {run_name!r} exists already; pass another --run.")
+        spec = RunSpec(name=run_name, models=models, agents=["external"], suites=[suite])
+        session.add(RunRow(name=run_name, spec_json=spec.model_dump_json(), agentbench_version=__version__))
+        session.commit()
+
+    def grade_one(prediction: dict) -> AttemptRow:
+        instance, started_at = by_id[prediction["instance_id"]], utcnow()
+        verdict = grade_instance(client, images.instance(instance), instance, prediction["model_patch"], {"agentbench.run": run_name})
+        row = AttemptRow(
+            id=attempt_id(run_name, instance.instance_id, prediction["model_name_or_path"], "external", 0), run=run_name,
+            task=instance.instance_id, model=prediction["model_name_or_path"], agent="external", epoch=0,
+            solved=verdict.solved, status="solved" if verdict.solved else "unsolved", stop_reason="submitted",
+            grade_status=verdict.status, grade_s=verdict.duration_s, patch=prediction["model_patch"],
+            check_output=verdict.output, started_at=started_at, **test_columns(verdict.tests),
+        )
+        with Session(engine) as session:
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+        on_graded(row)
+        return row
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(grade_one, predictions))
+    with Session(engine) as session:
+        row = session.get(RunRow, run_name)
+        row.status, row.finished_at = "completed", utcnow()
+        session.add(row)
+        session.commit()
