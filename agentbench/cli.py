@@ -416,11 +416,17 @@ def images_build(
 
 
 @images_app.command("prune")
-def images_prune() -> None:
-    """Remove our images that no current recipe builds."""
+def images_prune(
+    instances: bool = typer.Option(False, "--instances", help="Also remove every SWE-bench instance image (environments stay)."),
+) -> None:
+    """Remove recipe images that no current recipe builds (base and SWE-bench environments stay)."""
     client = docker_client()
-    keep = {ensure_image(client, name) for name in recipe_names()}
-    for tag in prune_images(client, keep):
+    recipes = [name for name in recipe_names() if name != "base"]
+    keep = {ensure_image(client, name) for name in recipes}
+    repositories = {f"agentbench/{name}" for name in recipes}
+    if instances:
+        repositories |= {"agentbench/sweb.instance", "agentbench/sweb.pulled"}
+    for tag in prune_images(client, repositories, keep):
         console.print(f"removed {tag}")
 
 

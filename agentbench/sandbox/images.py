@@ -108,11 +108,12 @@ def list_images(client: docker.DockerClient) -> list[docker.models.images.Image]
     return list(ours.values())
 
 
-def prune_images(client: docker.DockerClient, keep: set[str]) -> list[str]:
-    """Remove our images whose tags are not in `keep`; returns the removed tags."""
+def prune_images(client: docker.DockerClient, repositories: set[str], keep: set[str]) -> list[str]:
+    """Remove our images of these repositories (agentbench/python, say) whose tags are not in
+    `keep`; returns the removed tags."""
     removed = []
     for image in list_images(client):
-        tags = [t for t in image.tags if t.startswith("agentbench/")]
+        tags = [t for t in image.tags if t.split(":")[0] in repositories]
         if tags and not set(tags) & keep:
             for tag in tags:
                 try:

@@ -27,6 +27,8 @@ class SwebenchBench:
         for task in tasks:
             self.images.check(task.instance)
         if self.images.mode == "pull":
+            if tasks:  # the first pull says whether a registry answers, before any attempt starts
+                self._built[tasks[0].id] = self.images.instance(tasks[0].instance)
             return []
         notes, environments = [], {}
         for task in tasks:

@@ -1,0 +1,231 @@
+"""SWE-bench instances end to end in real Docker: images in tiers, the agent's sandbox (no
+future history, no network), clean-room grading by swebench's code, runs, validation,
+predictions in and out. A small instance is made here from a local git repository; the real
+flask instances come from ../shared/swebench where it is beside the checkout."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from agentbench.lookups import lookup_flags
+from agentbench.models.chat_server import Reply, ToolCall
+from agentbench.models.profiles import ModelProfile
+from agentbench.runner import Runner
+from agentbench.sandbox.docker import DockerSandbox
+from agentbench.sandbox.images import image_exists
+from agentbench.spec import RunSpec
+from agentbench.store import run_attempts
+from agentbench.swebench.bench import SwebenchBench
+from agentbench.swebench.grading import grade_instance, split_test_changes
+from agentbench.swebench.images import SwebenchImages
+from agentbench.swebench.instances import load_instances
+from agentbench.swebench.repos import RepoSource
+from agentbench.swebench.task import SwebenchTask
+
+from test_swebench import FLASK_FIX_4992, SHARED, git, needs_shared
+
+# The instance claims a repository swebench specifies (psf/requests 2.0: Python 3.9, pytest,
+# `pip install .`, `pytest -rA`), so it takes the same spec, image and grading path as a real one.
+REPO, VERSION, INSTANCE_ID = "psf/requests", "2.0", "psf__requests-90001"
+SOURCE = {
+    "setup.py": "from setuptools import setup\n\nsetup(name='calcpkg', version='0.1', packages=['calcpkg'])\n",
+    "calcpkg/__init__.py": "def add(a, b):\n    return a - b\n",
+    "tests/test_calc.py": "from calcpkg import add\n\n\ndef test_add_zero():\n    assert add(0, 0) == 0\n",
+}
+FIX = {
+    "calcpkg/__init__.py": "def add(a, b):\n    return a + b\n",
+    "tests/test_calc.py": SOURCE["tests/test_calc.py"] + "\n\ndef test_add_positive():\n    assert add(2, 3) == 5\n",
+}
+FORCE_PASS = ("import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+              "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n")
+
+
+def commit(repo, files, message):
+    for path, text in files.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    git("add", "-A", cwd=repo)
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", message, cwd=repo)
+    return git("rev-parse", "HEAD", cwd=repo)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """A repository folder (base commit, then a future fix on main) and its instance file."""
+    root = tmp_path_factory.mktemp("swebench")
+    repo = root / "repos" / REPO.replace("/", "__")
+    repo.mkdir(parents=True)
+    git("init", "-q", "-b", "main", cwd=repo)
+    base = commit(repo, SOURCE, "calc with a bug")
+    fix = commit(repo, FIX, "fix add (the future the agent must not see)")
+    record = {
+        "repo": REPO, "instance_id": INSTANCE_ID, "base_commit": base, "environment_setup_commit": base,
+        "patch": git("diff", base, fix, "--", "calcpkg", cwd=repo) + "\n",
+        "test_patch": git("diff", base, fix, "--", "tests", cwd=repo) + "\n",
+        "problem_statement": "add(2, 3) returns -1; it should return the sum.", "hints_text": "Look at calcpkg.",
+        "created_at": "2024-01-01T00:00:00Z", "version": VERSION,
+        "FAIL_TO_PASS": json.dumps(["tests/test_calc.py::test_add_positive"]),
+        "PASS_TO_PASS": json.dumps(["tests/test_calc.py::test_add_zero"]),
+    }
+    instances = root / "instances.jsonl"
+    instances.write_text(json.dumps(record) + "\n")
+    return {"repos": repo.parent, "file": instances, "fix": fix, "base": base,
+            "instance": load_instances(str(instances))[0]}
+
+
+@pytest.fixture(scope="module")
+def images(docker_client, synthetic, tmp_path_factory):
+    return SwebenchImages(docker_client, RepoSource(synthetic["repos"], cache=tmp_path_factory.mktemp("cache")), "build")
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "agentbench", *args], capture_output=True, text=True, timeout=1500)
+
+
+def test_test_file_changes_are_dropped_by_swebench_s_own_rule():
+    patch = ("diff --git a/src/app.py b/src/app.py\n+fix\n"
+             "diff --git a/tests/conftest.py b/tests/conftest.py\n+hack\n"
+             "diff --git a/conftest.py b/conftest.py\n+hack\n"
+             "diff --git a/src/e2e_helpers.py b/src/e2e_helpers.py\n+hack\n")
+    kept, dropped = split_test_changes(patch)
+    assert kept == "diff --git a/src/app.py b/src/app.py\n+fix\n"
+    assert dropped == ["tests/conftest.py", "conftest.py", "src/e2e_helpers.py"]
+    assert split_test_changes("") == ("", [])
+
+
+@pytest.mark.parametrize("command, flags", [
+    ("git log --all --oneline", ["history_lookup"]),
+    ("git log --oneline -5", []),
+    ("git reflog", ["history_lookup"]),
+    ("git show 4c288bc97ea3", ["history_lookup"]),
+    ("git show HEAD:src/app.py", []),
+    ("curl -sL https://github.com/pallets/flask/commit/b10b6d4a.patch", ["network_lookup"]),
+    ("wget https://example.org/fix.diff", ["network_lookup"]),
+    ("git fetch origin", ["network_lookup"]),
+    ("git status && git diff", []),
+    ("pytest -q tests", []),
+])
+def test_look_ups_in_tool_calls_are_flagged(command, flags):
+    assert lookup_flags([{"name": "bash", "args": {"command": command}}]) == flags
+
+
+def test_the_agent_sees_the_issue_but_never_the_answers(synthetic):
+    instance = synthetic["instance"]
+    prompt = SwebenchTask(instance).prompt
+    assert instance.problem_statement in prompt and "/testbed" in prompt
+    for secret in (instance.patch, instance.test_patch, "test_add_positive", instance.hints_text):
+        assert secret not in prompt
+    assert instance.hints_text in SwebenchTask(instance, hints=True).prompt
+
+
+def test_the_agent_sandbox_has_no_future_and_no_network(docker_client, images, synthetic):
+    image = images.instance(synthetic["instance"])
+    with DockerSandbox.start(docker_client, image.tag, workdir="/testbed") as box:
+        assert box.exec("git log --all --format=%H").stdout.split() == [synthetic["base"]]
+        assert box.exec(f"git cat-file -e {synthetic['fix']}").exit_code != 0
+        assert box.exec("git status --porcelain").stdout == ""
+        outbound = box.exec("python -c \"import socket; socket.create_connection(('1.1.1.1', 80), timeout=5)\"")
+        assert outbound.exit_code != 0 and "unreachable" in outbound.output.lower()
+        assert box.exec("python -c 'import calcpkg, pytest'").exit_code == 0
+
+
+def test_gold_resolves_empty_does_not_and_test_edits_cannot_change_a_verdict(docker_client, images, synthetic):
+    instance = synthetic["instance"]
+    image = images.instance(instance)
+    empty = grade_instance(docker_client, image, instance, "")
+    gold = grade_instance(docker_client, image, instance, instance.patch)
+    assert (empty.solved, empty.status, empty.tests.f2p_failed, empty.tests.p2p_passed) == (False, "failed", 1, 1)
+    assert (gold.solved, gold.status, gold.tests.f2p_passed, gold.tests.p2p_passed, gold.exit_code) == (True, "passed", 1, 1, 0)
+    forced = f"diff --git a/tests/conftest.py b/tests/conftest.py\nnew file mode 100644\n--- /dev/null\n+++ b/tests/conftest.py\n" \
+             f"@@ -0,0 +1,{len(FORCE_PASS.splitlines())} @@\n" + "".join(f"+{line}\n" for line in FORCE_PASS.splitlines())
+    cheat = grade_instance(docker_client, image, instance, forced)
+    assert not cheat.solved and "ignored the patch's changes to test files: tests/conftest.py" in cheat.output
+    assert grade_instance(docker_client, image, instance, instance.patch + forced).solved
+    broken = grade_instance(docker_client, image, instance, "diff --git a/calcpkg/__init__.py b/calcpkg/__init__.py\n--- a/calcpkg/__init__.py\n"
+                            "+++ b/calcpkg/__init__.py\n@@ -1,2 +1,2 @@\n def nothing_here():\n-    pass\n+    return 1\n")
+    assert (broken.solved, broken.status) == (False, "patch_failed")
+
+
+def test_a_scripted_agent_that_reads_history_is_flagged_and_its_test_edits_do_not_count(
+        docker_client, images, synthetic, engine, scripted_server):
+    server = scripted_server([
+        Reply(tool_calls=[ToolCall("bash", {"command": "git log --all --oneline"})]),
+        Reply(tool_calls=[ToolCall("create_file", {"path": "tests/conftest.py", "content": FORCE_PASS})]),
+        Reply(tool_calls=[ToolCall("bash", {"command": "python -m pytest -q tests 2>&1 | tail -1"})]),
+        Reply(tool_calls=[ToolCall("submit", {})]),
+    ])
+    profile = ModelProfile(name="scripted", provider="openai", model="scripted", base_url=server.url)
+    spec = RunSpec(name="sweb-scripted", models=["scripted"], suites=[str(synthetic["file"])])
+    benches = {"swebench": SwebenchBench(images)}
+    Runner(spec, engine, docker_client, [profile], [SwebenchTask(synthetic["instance"])], benches=benches).run()
+    [attempt] = run_attempts(engine, "sweb-scripted")
+    assert attempt.flags == "history_lookup"
+    assert "tests/conftest.py" in attempt.patch
+    assert (attempt.solved, attempt.status, attempt.grade_status) == (False, "unsolved", "failed")
+    assert (attempt.f2p_passed, attempt.f2p_failed) == (0, 1)
+    assert not docker_client.containers.list(all=True, filters={"label": "agentbench.run=sweb-scripted"})
+
+
+def test_cli_validates_runs_reuses_images_and_round_trips_predictions(docker_client, synthetic, tmp_path):
+    suite, repos = str(synthetic["file"]), str(synthetic["repos"])
+    validated = cli("tasks", suite, "--repos", repos, "--validate")
+    assert validated.returncode == 0, validated.stderr
+    assert "not resolved (failed) F2P 0/1, P2P 1/1" in validated.stdout and "resolved F2P 1/1, P2P 1/1" in validated.stdout
+    first = cli("run", "--model", "oracle,noop", "--suite", suite, "--repos", repos, "--run", "sweb-cli", "--images", "build")
+    assert first.returncode == 0, first.stderr
+    second = cli("run", "--model", "oracle", "--suite", suite, "--repos", repos, "--run", "sweb-again", "--images", "build")
+    assert second.returncode == 0, second.stderr
+    assert "building agentbench/sweb" not in second.stdout  # environment and instance images are reused
+    report = json.loads(cli("report", "sweb-cli", "--json", "-").stdout)
+    outcome = {a["model"]: (a["solved"], a["f2p_passed"], a["p2p_passed"]) for a in report["attempts"]}
+    assert outcome == {"oracle": (True, 1, 1), "noop": (False, 0, 1)}
+    predictions = tmp_path / "preds.jsonl"
+    assert cli("export", "sweb-cli", "--predictions", str(predictions), "--model", "oracle").returncode == 0
+    [prediction] = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert (prediction["instance_id"], prediction["model_name_or_path"]) == (INSTANCE_ID, "oracle/fast")
+    assert "+    return a + b" in prediction["model_patch"]
+    graded = cli("grade", "--predictions", str(predictions), "--suite", suite, "--repos", repos, "--run", "sweb-graded")
+    assert graded.returncode == 0, graded.stderr
+    [attempt] = json.loads(cli("report", "sweb-graded", "--json", "-").stdout)["attempts"]
+    assert (attempt["model"], attempt["agent"], attempt["solved"], attempt["f2p_passed"]) == ("oracle/fast", "external", True, 1)
+    several = cli("export", "sweb-cli", "--predictions", str(predictions))
+    assert several.returncode == 2 and "pick one with --model and --agent" in several.stderr
+
+
+def test_prune_images_removes_the_instance_image_and_keeps_the_environment(docker_client, images, synthetic):
+    instance_image = images.instance(synthetic["instance"]).tag
+    environment = images.environment(synthetic["instance"])
+    suite, repos = str(synthetic["file"]), str(synthetic["repos"])
+    done = cli("run", "--model", "noop", "--suite", suite, "--repos", repos, "--run", "sweb-prune", "--images", "build", "--prune-images")
+    assert done.returncode == 0, done.stderr
+    assert not image_exists(docker_client, instance_image)
+    assert image_exists(docker_client, environment)
+
+
+def test_an_offline_pull_is_one_sentence_and_auto_falls_back_to_building(docker_client, synthetic, tmp_path):
+    suite, repos = str(synthetic["file"]), str(synthetic["repos"])
+    pulled = cli("run", "--model", "noop", "--suite", suite, "--repos", repos, "--run", "sweb-pull", "--images", "pull")
+    if pulled.returncode == 0:
+        pytest.skip("a registry answered here, so the offline case cannot be shown")
+    assert pulled.returncode == 2 and "use --images build to build it offline" in pulled.stderr
+    auto = cli("run", "--model", "noop", "--suite", suite, "--repos", repos, "--run", "sweb-auto")
+    assert auto.returncode == 0 and "no prebuilt image for psf__requests-90001" in auto.stdout
+
+
+@needs_shared
+def test_a_real_flask_instance_end_to_end(docker_client, tmp_path):
+    suite = str(SHARED / "instances.jsonl")
+    done = cli("run", "--model", "oracle,noop", "--suite", suite, "--repos", str(SHARED), "--task", "pallets__flask-4992",
+               "--run", "flask", "--images", "build")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(cli("report", "flask", "--json", "-").stdout)
+    outcome = {a["model"]: (a["solved"], a["f2p_passed"], a["f2p_failed"], a["p2p_passed"], a["p2p_failed"]) for a in report["attempts"]}
+    assert outcome == {"oracle": (True, 1, 0, 18, 0), "noop": (False, 0, 1, 18, 0)}  # as by_hand_logs/…-4992/grades.json
+    [instance] = load_instances(suite, ["pallets__flask-4992"])
+    image = SwebenchImages(docker_client, RepoSource(SHARED, cache=tmp_path / "cache"), "build").instance(instance)
+    with DockerSandbox.start(docker_client, image.tag, workdir="/testbed") as box:
+        assert box.exec("git log --all -1 --format=%H").stdout.strip() == instance.base_commit
+        assert box.exec(f"git cat-file -e {FLASK_FIX_4992}").exit_code != 0
+        assert box.exec("python -c \"import socket; socket.create_connection(('github.com', 443), timeout=5)\"").exit_code != 0
