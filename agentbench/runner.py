@@ -14,7 +14,7 @@ from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 import docker
 from sqlmodel import Session, delete, select
@@ -22,7 +22,7 @@ from sqlmodel import Session, delete, select
 from agentbench import __version__
 from agentbench.agents import get_agent
 from agentbench.agents.base import AttemptStopped, ModelAccess, Step
-from agentbench.benches import Bench, FolderBench
+from agentbench.benches import Bench, FolderBench, RunnableTask
 from agentbench.errors import UserError
 from agentbench.grading import test_columns
 from agentbench.lookups import lookup_flags
@@ -46,7 +46,7 @@ INFRA_STOPS = {"model_error", "sandbox_error"}  # the endpoint's or the harness'
 class Attempt:
     """One cell of the run matrix."""
 
-    task: Any  # a Task or a SwebenchTask: id, kind, prompt, limits, network, workdir, solution_patch
+    task: RunnableTask
     profile: ModelProfile
     agent: str
     epoch: int
@@ -61,7 +61,7 @@ class Runner:
     """
 
     def __init__(self, spec: RunSpec, engine, client: docker.DockerClient, profiles: list[ModelProfile],
-                 tasks: list, on_attempt: Callable[[AttemptRow], None] = lambda row: None,
+                 tasks: list[RunnableTask], on_attempt: Callable[[AttemptRow], None] = lambda row: None,
                  on_status: Callable[[str], None] = lambda line: None, on_start: Callable[[int], None] = lambda n: None,
                  benches: dict[str, Bench] | None = None):
         self.spec = spec
@@ -159,8 +159,9 @@ class Runner:
         task, bench = attempt.task, self.benches[attempt.task.kind]
         patch, verdict = "", None
         try:
-            with DockerSandbox.start(self.client, bench.image(task), labels=labels, network=task.network,
-                                     workdir=task.workdir) as box:
+            image = bench.image(task)  # a task's first attempt may build its image: not the attempt's time
+            started_at, started = utcnow(), time.monotonic()
+            with DockerSandbox.start(self.client, image, labels=labels, network=task.network, workdir=task.workdir) as box:
                 bench.setup(box, task)
                 stop = self._run_agent(attempt, box, key, steps)
                 if stop.reason not in INFRA_STOPS:
@@ -241,7 +242,7 @@ class Runner:
             patch=patch, check_output=verdict.output if verdict else "", started_at=started_at,
         )
 
-    def _attempt_done(self, task) -> None:
+    def _attempt_done(self, task: RunnableTask) -> None:
         """Count the attempt off; after a task's last one, its bench may release what it holds."""
         with self._left_lock:
             self.left[task.id] -= 1
@@ -269,7 +270,7 @@ class Runner:
             session.commit()
 
 
-def check_suite_ids(tasks: list) -> None:
+def check_suite_ids(tasks: list[RunnableTask]) -> None:
     """Two suites may not bring the same task id into one run."""
     seen: set[str] = set()
     for task in tasks:

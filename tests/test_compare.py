@@ -80,3 +80,19 @@ def test_load_gives_a_dataframe_of_attempts(engine):
     assert len(frame) == len(TASKS)
     assert frame["solved"].sum() == 3
     assert set(frame["run"]) == {"base"} and frame["cost_usd"].sum() == pytest.approx(0.01 * len(TASKS))
+
+
+def test_the_report_prints_deviations_and_flagged_attempts(engine):
+    store_run(engine, "flagged", {"pallets__flask-1": True})
+    with Session(engine) as session:
+        run = session.get(RunRow, "flagged")
+        run.notes_json = '["old__repo-1: swebench specifies Python 3.6; no Debian release ships it, so Python 3.9 (bullseye) is used"]'
+        attempt = session.get(AttemptRow, attempt_id("flagged", "pallets__flask-1", "m", "fast", 0))
+        attempt.flags = "history_lookup"
+        session.add_all([run, attempt])
+        session.commit()
+    done = agentbench("report", "flagged")
+    assert "deviation: old__repo-1: swebench specifies Python 3.6" in done.stdout
+    assert "flagged: pallets__flask-1 m/fast#0 (history_lookup)" in done.stdout
+    document = agentbench("report", "flagged", "--json", "-").stdout
+    assert '"history_lookup"' in document and "Python 3.9 (bullseye) is used" in document
