@@ -124,6 +124,7 @@ class SwebenchImages:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self.built: dict[str, float] = {}  # tag -> seconds its build took, in this process
+        self.registry_down = threading.Event()  # `auto`: a pull failed, so build from then on
 
     def check(self, instance: Instance) -> None:
         """Everything about an instance a user can get wrong, one sentence each, before any build."""
@@ -159,7 +160,7 @@ class SwebenchImages:
 
     def instance(self, instance: Instance) -> InstanceImage:
         """The instance's image: pulled where asked (and a registry answers), else built."""
-        if self.mode != "build":
+        if self.mode == "pull" or (self.mode == "auto" and not self.registry_down.is_set()):
             pulled = self._pulled(instance)
             if pulled is not None:
                 return InstanceImage(pulled, pulled=True)
@@ -232,7 +233,8 @@ class SwebenchImages:
             if self.mode == "pull":
                 raise UserError(f"Could not pull {official} for {instance.instance_id} ({exc.explanation or exc}); "
                                 "use --images build to build it offline.") from None
-            self.progress(f"no prebuilt image for {instance.instance_id} ({exc.explanation or exc}); building it")
+            self.progress(f"no registry answers ({exc.explanation or exc}); using images built here from now on")
+            self.registry_down.set()
             return None
         scrub = f"cd {TESTBED}\n{SCRUB}"
         dockerfile = f"FROM {official}\nCOPY scrub.sh /root/scrub.sh\nRUN bash -eux /root/scrub.sh && rm /root/scrub.sh\n" \
