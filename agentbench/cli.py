@@ -85,6 +85,7 @@ def run(
     max_seconds: Optional[float] = typer.Option(None, "--max-seconds", min=1, help="Wall seconds per attempt (default: each task's limit)."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="Tokens per attempt."),
     max_dollars: Optional[float] = typer.Option(None, "--max-dollars", min=0, help="USD per attempt."),
+    network: bool = typer.Option(False, "--network", help="Let every agent's sandbox reach the network (recorded; grading stays offline)."),
     repos: Optional[str] = typer.Option(None, "--repos", envvar="AGENTBENCH_SWEBENCH_REPOS", help="SWE-bench: folder of owner__name .git/.bundle mirrors (default: GitHub)."),
     images: Optional[str] = typer.Option(None, "--images", help="SWE-bench images: auto (pull where a registry answers, else build), pull, build."),
     hints: bool = typer.Option(False, "--hints", help="SWE-bench: show the agent the instance's hints."),
@@ -105,7 +106,7 @@ def run(
     else:
         raise UserError("Say which model(s) to run: --model PROFILE (see `agentbench models`) or --spec FILE.")
     overrides = {"name": resume or run_name, "workers": workers, "base_url": base_url, "repos": repos, "images": images,
-                 "hints": hints or None, "prune_images": prune_images or None}
+                 "hints": hints or None, "prune_images": prune_images or None, "network": network or None}
     try:
         spec = RunSpec.model_validate({**spec.model_dump(), **{key: value for key, value in overrides.items() if value is not None}})
     except ValidationError as exc:

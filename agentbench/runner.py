@@ -105,7 +105,7 @@ class Runner:
                 endpoint = endpoint_for(profile, self.spec.base_url)
                 check_reachable(endpoint, profile.name)
                 self.endpoints[profile.name] = endpoint
-        notes = []
+        notes = ["the agents' sandboxes could reach the network (--network)"] if self.spec.network else []
         tasks = list({attempt.task.id: attempt.task for attempt in attempts}.values())
         for kind in sorted({task.kind for task in tasks}):
             if kind not in self.benches:
@@ -161,7 +161,8 @@ class Runner:
         try:
             image = bench.image(task)  # a task's first attempt may build its image: not the attempt's time
             started_at, started = utcnow(), time.monotonic()
-            with DockerSandbox.start(self.client, image, labels=labels, network=task.network, workdir=task.workdir) as box:
+            network = task.network or self.spec.network
+            with DockerSandbox.start(self.client, image, labels=labels, network=network, workdir=task.workdir) as box:
                 bench.setup(box, task)
                 stop = self._run_agent(attempt, box, key, steps)
                 if stop.reason not in INFRA_STOPS:

@@ -49,6 +49,7 @@ class RunSpec(BaseModel):
     workers: int = Field(2, gt=0, description="Attempts running at once.")
     base_url: str | None = Field(None, description="Use this running server for every non-builtin model.")
     budget: Budget = Field(default_factory=Budget, description="Per-attempt ceilings; unset ones come from each task.")
+    network: bool = Field(False, description="Let every agent's sandbox reach the network (grading stays offline).")
     repos: str | None = Field(None, description="SWE-bench: folder of repository mirrors or bundles (owner__name); default GitHub.")
     images: Literal["auto", "pull", "build"] = Field("auto", description="SWE-bench: pull swebench's images, build them, or pull where a registry answers.")
     hints: bool = Field(False, description="SWE-bench: show the agent the instance's hints_text.")

@@ -121,3 +121,15 @@ def test_a_failing_endpoint_is_a_model_error_not_an_agent_failure(engine, docker
     attempt = run_scripted(engine, docker_client, server, "e2e-model-error", profile_fields={"retry": {"attempts": 3, "initial_wait_s": 0.01}})
     assert (attempt.status, attempt.stop_reason, attempt.grade_status) == ("error", "model_error", None)
     assert "Error code: 500" in attempt.detail
+
+
+def test_a_run_that_allows_the_network_gives_it_to_the_agent_and_records_it(engine, docker_client, python_image, scripted_server):
+    server = scripted_server([Reply(tool_calls=[call("bash", command="cat /sys/class/net/eth0/operstate")]), Reply(tool_calls=[call("submit")])])
+    profile = ModelProfile(name="scripted", provider="openai", model="scripted", base_url=server.url)
+    spec = RunSpec(name="e2e-network", models=["scripted"], suites=[str(FIXTURES / "tiny")], network=True)
+    Runner(spec, engine, docker_client, [profile], load_suite(str(FIXTURES / "tiny"))).run()
+    with Session(engine) as session:
+        [step] = session.exec(select(StepRow).where(StepRow.index == 0)).all()
+    assert step.tool_results[0] == "exit code: 0\nup\n"  # an interface only exists with the network on
+    assert build_report(get_run(engine, "e2e-network"), run_attempts(engine, "e2e-network"))["notes"] == [
+        "the agents' sandboxes could reach the network (--network)"]
