@@ -20,6 +20,10 @@ CHECK_TIMEOUT_S = 900
 OUTPUT_TAIL_CHARS = 4000
 
 
+class GraderError(Exception):
+    """The grader could not reach a verdict (no test output, say): the harness's failure, not the agent's."""
+
+
 @dataclass(frozen=True)
 class TestCounts:
     """How many FAIL_TO_PASS and PASS_TO_PASS tests passed and failed."""

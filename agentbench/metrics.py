@@ -46,6 +46,15 @@ def per_solved(total: float | None, solved: int) -> float | None:
     return total / solved
 
 
+def errors_by_kind(attempts: list[dict]) -> dict[str, int]:
+    """Failures of the harness or the endpoint (never counted against the agent), by stop reason."""
+    kinds: dict[str, int] = {}
+    for attempt in attempts:
+        if attempt["status"] == "error":
+            kinds[attempt["stop_reason"]] = kinds.get(attempt["stop_reason"], 0) + 1
+    return dict(sorted(kinds.items()))
+
+
 def config_summary(attempts: Sequence[dict]) -> dict:
     """Rate, interval, time, tokens and cost for the attempts of one configuration.
 
@@ -66,6 +75,7 @@ def config_summary(attempts: Sequence[dict]) -> dict:
     return {
         "attempts": len(attempts),
         "errors": len(attempts) - len(graded),
+        "errors_by_kind": errors_by_kind(attempts),
         "solved": solved,
         "rate": rate(solved, len(graded)),
         "ci95": [round(low, 4), round(high, 4)],

@@ -152,7 +152,7 @@ def render_table(report: dict, console: Console) -> None:
         model = f"{c['model']} (baseline)" if c["baseline"] else c["model"]
         graded = c["attempts"] - c["errors"]
         table.add_row(
-            model, c["agent"], f"{c['solved']}/{graded}", _rate(c), str(c["errors"]), _seconds(c["wall_s_median"]),
+            model, c["agent"], f"{c['solved']}/{graded}", _rate(c), _errors(c), _seconds(c["wall_s_median"]),
             _count(c["tokens_per_solved"]), _count(c["output_tokens_per_s"]), _usd(c["cost_usd"]), _usd(c["cost_per_solved_usd"]),
             _frontier(c),
         )
@@ -168,6 +168,13 @@ def render_table(report: dict, console: Console) -> None:
             console.print(f"[yellow]flagged: {attempt['task']} {attempt['model']}/{attempt['agent']}#{attempt['epoch']} "
                           f"({', '.join(attempt['flags'])}); read it with `agentbench show {report['run']} {attempt['task']}`[/]",
                           highlight=False)
+
+
+def _errors(config: dict) -> str:
+    """The error count and what failed: `2 (sandbox 1, grader 1)`."""
+    kinds = config.get("errors_by_kind") or {}
+    detail = ", ".join(f"{kind.removesuffix('_error')} {n}" for kind, n in kinds.items())
+    return f"{config['errors']} ({detail})" if detail else str(config["errors"])
 
 
 def server_line(server: dict) -> str:

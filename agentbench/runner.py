@@ -24,7 +24,7 @@ from agentbench.agents import get_agent
 from agentbench.agents.base import AttemptStopped, ModelAccess, Step
 from agentbench.benches import Bench, FolderBench, RunnableTask
 from agentbench.errors import UserError
-from agentbench.grading import test_columns
+from agentbench.grading import GraderError, test_columns
 from agentbench.lookups import lookup_flags
 from agentbench.models.builtin import BuiltinModels
 from agentbench.models.calls import ModelCaller
@@ -39,7 +39,8 @@ from agentbench.spec import RunSpec
 from agentbench.store import AttemptRow, RunRow, StepRow, attempt_id, utcnow
 from agentbench.workspace import workspace_diff
 
-INFRA_STOPS = {"model_error", "sandbox_error"}  # the endpoint's or the harness's failure, not the agent's
+INFRA_STOPS = {"model_error", "sandbox_error", "grader_error"}  # the endpoint's or the harness's failure, not the agent's
+RETRIED_STOPS = {"sandbox_error", "grader_error"}  # model calls have their own retries
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,26 @@ class Runner:
         return "completed"
 
     def run_attempt(self, attempt: Attempt) -> AttemptRow | None:
-        """One attempt, end to end; None when the run is stopping."""
+        """One attempt, end to end, tried again (up to the spec's infra_retries) when the sandbox
+        or the grader failed; None when the run is stopping."""
+        for tries in range(self.spec.infra_retries + 1):
+            row = self._try(attempt)
+            if row is None:
+                return None
+            row.infra_retries = tries
+            if row.stop_reason not in RETRIED_STOPS or tries == self.spec.infra_retries:
+                break
+            self.on_status(f"{row.task} {row.model}/{row.agent}#{row.epoch}: {row.stop_reason} ({row.detail[:200]}); trying again")
+        self._attempt_done(attempt.task)
+        with Session(self.engine) as session:
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+        self.on_attempt(row)
+        return row
+
+    def _try(self, attempt: Attempt) -> AttemptRow | None:
+        """One try of an attempt, its steps stored as they happen and the row returned unsaved."""
         if self.stopping.is_set():
             return None
         key = self._id(attempt)
@@ -167,23 +187,17 @@ class Runner:
                 stop = self._run_agent(attempt, box, key, steps)
                 if stop.reason not in INFRA_STOPS:
                     patch = workspace_diff(box)
-            wall_s = time.monotonic() - started
-            if stop.reason not in INFRA_STOPS:
-                verdict = bench.grade(task, patch, self.labels)
         except (SandboxError, docker.errors.DockerException) as exc:
-            if self.stopping.is_set():
-                return None
-            stop, wall_s = AttemptStopped("sandbox_error", str(exc)), time.monotonic() - started
+            stop = AttemptStopped("sandbox_error", str(exc))
+        wall_s = time.monotonic() - started
+        if stop.reason not in INFRA_STOPS:
+            try:
+                verdict = bench.grade(task, patch, self.labels)
+            except (GraderError, SandboxError, docker.errors.DockerException) as exc:
+                stop = AttemptStopped("grader_error", str(exc))
         if self.stopping.is_set():
             return None
-        self._attempt_done(task)
-        row = self._row(attempt, key, stop, steps, patch, verdict, wall_s, started_at)
-        with Session(self.engine) as session:
-            session.add(row)
-            session.commit()
-            session.refresh(row)
-        self.on_attempt(row)
-        return row
+        return self._row(attempt, key, stop, steps, patch, verdict, wall_s, started_at)
 
     def _run_agent(self, attempt: Attempt, box: DockerSandbox, key: str, steps: list[Step]) -> AttemptStopped:
         endpoint, profile = self._endpoint(attempt), attempt.profile

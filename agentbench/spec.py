@@ -47,6 +47,7 @@ class RunSpec(BaseModel):
     tasks: list[str] = Field(default_factory=list, description="Only these task ids (empty: all).")
     epochs: int = Field(1, gt=0, description="Attempts per (task, model, agent).")
     workers: int = Field(2, gt=0, description="Attempts running at once.")
+    infra_retries: int = Field(1, ge=0, description="Times an attempt that ended in a sandbox or grader failure is tried again.")
     base_url: str | None = Field(None, description="Use this running server for every non-builtin model.")
     budget: Budget = Field(default_factory=Budget, description="Per-attempt ceilings; unset ones come from each task.")
     network: bool = Field(False, description="Let every agent's sandbox reach the network (grading stays offline).")

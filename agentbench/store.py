@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from datetime import datetime, timezone
 
 from sqlalchemy import inspect, text
@@ -14,8 +15,20 @@ from agentbench.errors import UserError
 from agentbench.paths import results_dir
 
 
+SCHEMA_VERSION = 2  # 1: before the meta table; raise it with every change an older agentbench cannot read
+LOCK_WAIT_S = 5.0
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class MetaRow(SQLModel, table=True):
+    """Facts about the store itself: its schema version."""
+
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str
 
 
 class RunRow(SQLModel, table=True):
@@ -54,6 +67,7 @@ class AttemptRow(SQLModel, table=True):
     grade_s: float = 0.0
     queue_s: float = 0.0  # waiting for a connection slot to the model's endpoint
     retries: int = 0
+    infra_retries: int = 0  # tries again after a sandbox or grader failure
     steps: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -149,15 +163,48 @@ def database_url() -> str:
 
 
 def open_store(url: str | None = None):
-    """An engine with the tables created; a bad URL or unusable file is one sentence."""
+    """An engine with the tables created and an older schema brought up to date; a bad URL, a
+    locked file or a store from a newer agentbench is one sentence."""
     url = url or database_url()
     try:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False} if url.startswith("sqlite") else {})
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            _check_not_locked(url, engine.url.database)
         SQLModel.metadata.create_all(engine)
+        _check_schema(url, engine)
         add_missing_columns(engine)
     except (OperationalError, ImportError, ValueError) as exc:
         raise UserError(f"Cannot open the store {url} (AGENTBENCH_DB): {exc.__class__.__name__}: {exc}.") from None
     return engine
+
+
+def _check_not_locked(url: str, path: str) -> None:
+    """Fail in seconds, not after the 30 s busy wait, when another process holds the file."""
+    if not os.path.exists(path):
+        return
+    connection = sqlite3.connect(path, timeout=LOCK_WAIT_S)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.rollback()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            raise UserError(f"The store {url} is locked by another process (still locked after {LOCK_WAIT_S:g} s); "
+                            "wait for it to finish, or point AGENTBENCH_DB at another store.") from None
+        raise
+    finally:
+        connection.close()
+
+
+def _check_schema(url: str, engine) -> None:
+    """Record this schema version in a new store; refuse one written by a newer agentbench."""
+    with Session(engine) as session:
+        row = session.get(MetaRow, "schema_version")
+        if row is not None and int(row.value) > SCHEMA_VERSION:
+            raise UserError(f"The store {url} was written by a newer agentbench (schema {row.value}, this one reads up to "
+                            f"{SCHEMA_VERSION}); upgrade agentbench, or point AGENTBENCH_DB at another store.")
+        if row is None or int(row.value) < SCHEMA_VERSION:
+            session.merge(MetaRow(key="schema_version", value=str(SCHEMA_VERSION)))
+            session.commit()
 
 
 def add_missing_columns(engine) -> None:

@@ -44,18 +44,19 @@ def test_unknown_cost_is_never_a_silent_zero():
     assert per_solved(None, 3) is None
 
 
-def _attempt(solved, status=None, wall=1.0, prompt=10, completion=5, cost=0.01, task="t"):
+def _attempt(solved, status=None, wall=1.0, prompt=10, completion=5, cost=0.01, task="t", stop_reason="submitted"):
     return {"task": task, "solved": solved, "status": status or ("solved" if solved else "unsolved"), "wall_s": wall,
+            "stop_reason": stop_reason,
             "prompt_tokens": prompt, "completion_tokens": completion, "cost_usd": cost,
             "model_s": wall / 2, "tool_s": wall / 4, "grade_s": 1.0, "queue_s": 0.0, "retries": 0, "gpu_s": None}
 
 
 def test_config_summary_counts_infrastructure_errors_apart():
     attempts = [_attempt(True, wall=2.0, task="a"), _attempt(True, wall=4.0, task="b"), _attempt(False, wall=9.0, task="c"),
-                _attempt(False, status="error", wall=100.0, task="d")]
+                _attempt(False, status="error", wall=100.0, task="d", stop_reason="grader_error")]
     summary = config_summary(attempts)
     assert summary["attempts"] == 4
-    assert summary["errors"] == 1
+    assert summary["errors"] == 1 and summary["errors_by_kind"] == {"grader_error": 1}
     assert summary["solved"] == 2
     assert summary["rate"] == pytest.approx(2 / 3)
     assert summary["ci95"] == [pytest.approx(0.2077, abs=1e-4), pytest.approx(0.9385, abs=1e-4)]

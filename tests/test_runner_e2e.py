@@ -2,7 +2,12 @@
 
 import json
 
+import pytest
 from sqlmodel import Session, select
+
+from agentbench.benches import FolderBench
+from agentbench.grading import GraderError
+from agentbench.models.profiles import get_profile, load_profiles
 
 from agentbench.models.chat_server import Reply, ToolCall
 from agentbench.models.profiles import ModelProfile
@@ -133,3 +138,29 @@ def test_a_run_that_allows_the_network_gives_it_to_the_agent_and_records_it(engi
     assert step.tool_results[0] == "exit code: 0\nup\n"  # an interface only exists with the network on
     assert build_report(get_run(engine, "e2e-network"), run_attempts(engine, "e2e-network"))["notes"] == [
         "the agents' sandboxes could reach the network (--network)"]
+
+
+class FlakyGrader(FolderBench):
+    """Task folders whose grader fails the first `failures` times it is asked."""
+
+    def __init__(self, client, failures):
+        super().__init__(client)
+        self.failures = failures
+
+    def grade(self, task, patch, labels):
+        if self.failures:
+            self.failures -= 1
+            raise GraderError("the grader's container vanished")
+        return super().grade(task, patch, labels)
+
+
+@pytest.mark.parametrize("failures, outcome", [(1, ("solved", "submitted", 1)), (5, ("error", "grader_error", 1))])
+def test_a_grader_failure_is_tried_again_then_recorded_as_the_grader_s(engine, docker_client, python_image, failures, outcome):
+    profile = get_profile("oracle", load_profiles())
+    spec = RunSpec(name=f"e2e-grader-{failures}", models=["oracle"], suites=[str(FIXTURES / "tiny")], infra_retries=1)
+    benches = {"folder": FlakyGrader(docker_client, failures)}
+    Runner(spec, engine, docker_client, [profile], load_suite(str(FIXTURES / "tiny")), benches=benches).run()
+    [attempt] = run_attempts(engine, spec.name)
+    assert (attempt.status, attempt.stop_reason, attempt.infra_retries) == outcome
+    [config] = build_report(get_run(engine, spec.name), [attempt])["configs"]
+    assert config["errors_by_kind"] == ({"grader_error": 1} if failures > 1 else {})

@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from agentbench.agents.tools import SandboxTools
 from agentbench.sandbox.docker import LABEL, DockerSandbox, remove_containers
 
 
@@ -70,3 +71,20 @@ def test_remove_containers_by_label(docker_client, python_image):
     DockerSandbox.start(docker_client, python_image, labels={"agentbench.run": "orphaned"})
     assert remove_containers(docker_client, {"agentbench.run": "orphaned"}) == 1
     assert not docker_client.containers.list(all=True, filters={"label": "agentbench.run=orphaned"})
+
+
+def test_a_memory_hog_is_killed_inside_and_the_sandbox_lives_on(box):
+    hog = box.exec("python3 -c \"blob = b'x' * (3 * 1024 ** 3); print('allocated')\"", timeout=60)
+    assert hog.exit_code == 137 and "allocated" not in hog.stdout and not hog.timed_out
+    assert box.exec("echo alive").stdout == "alive\n"
+    told = SandboxTools(box, command_timeout_s=60).call("bash", {"command": "python3 -c \"b'x' * (3 * 1024 ** 3)\""}, ["bash"], 60)
+    assert told.startswith("exit code: 137 (killed by SIGKILL: most likely the sandbox's memory limit)")
+
+
+def test_a_fork_bomb_is_contained_by_the_pid_limit_and_killed_at_its_timeout(box):
+    started = time.monotonic()
+    bomb = box.exec("bomb() { bomb | bomb & }; bomb; sleep 30", timeout=5)
+    assert bomb.timed_out and time.monotonic() - started < 30
+    assert box.exec("echo alive").stdout == "alive\n"
+    left = int(box.exec("ps -e --no-headers | wc -l").stdout)
+    assert left < 20, f"{left} processes left after the bomb"

@@ -88,7 +88,8 @@ class SandboxTools:
     def _bash(self, command: str, seconds_left: float) -> str:
         timeout = max(1.0, min(self.command_timeout_s, seconds_left))
         result = self.sandbox.exec(command, timeout=timeout)
-        note = f" (killed after {timeout:g} s)" if result.timed_out else ""
+        note = f" (killed after {timeout:g} s)" if result.timed_out else (
+            " (killed by SIGKILL: most likely the sandbox's memory limit)" if result.exit_code == 137 else "")
         return truncate(f"exit code: {result.exit_code}{note}\n{result.output}")
 
     def _view(self, path: str, seconds_left: float) -> str:

@@ -17,6 +17,29 @@ from agentbench.sandbox.base import ExecResult, SandboxError, SandboxLimits
 
 LABEL = "agentbench"
 KILL_GRACE_S = 2
+# Runs `bash -c "$2"` under `timeout "$1"`. A command that outlives its timeout is killed with
+# its process group; what escaped the group (a fork bomb's children, say) is then killed by
+# session, in passes, using only shell builtins, so the cleanup works even when the container
+# is out of PIDs. Each `docker exec` is a session of its own; a session shared with the
+# container's init is left alone.
+SUPERVISOR = f"""timeout -k {KILL_GRACE_S}s "$1" bash -c "$2"
+code=$?
+if [ $code -eq 124 ] || [ $code -eq 137 ]; then
+  read -r line < /proc/$$/stat; set -- ${{line##*) }}; session=$4
+  for pass in 1 2 3 4 5 6 7 8 9 10; do
+    [ "$session" = 1 ] && break
+    found=0
+    for stat in /proc/[0-9]*/stat; do
+      read -r line < "$stat" 2>/dev/null || continue
+      set -- ${{line##*) }}
+      pid=${{stat#/proc/}}; pid=${{pid%/stat}}
+      if [ "$4" = "$session" ] && [ "$pid" != $$ ]; then kill -9 "$pid" 2>/dev/null; found=1; fi
+    done
+    [ $found = 0 ] && break
+  done
+fi
+exit $code
+"""
 
 
 def docker_client() -> docker.DockerClient:
@@ -92,7 +115,7 @@ class DockerSandbox:
         """Run `bash -c command` in `cwd` (default: the working directory); its processes are
         killed inside the container at `timeout`."""
         api = self.container.client.api
-        argv = ["timeout", "-k", f"{KILL_GRACE_S}s", f"{timeout:g}s", "bash", "-c", command]
+        argv = ["bash", "-c", SUPERVISOR, "agentbench-exec", f"{timeout:g}s", command]
         started = time.monotonic()
         try:
             exec_id = api.exec_create(self.container.id, argv, workdir=cwd or self.workdir)["Id"]

@@ -14,7 +14,7 @@ from swebench.harness.grading import get_eval_report
 from swebench.harness.run_evaluation import GIT_APPLY_CMDS
 from swebench.harness.test_spec.test_spec import TestSpec
 
-from agentbench.grading import OUTPUT_TAIL_CHARS, TestCounts, Verdict
+from agentbench.grading import OUTPUT_TAIL_CHARS, GraderError, TestCounts, Verdict
 from agentbench.sandbox.docker import DockerSandbox
 from agentbench.swebench.images import InstanceImage
 from agentbench.swebench.instances import Instance
@@ -99,7 +99,10 @@ def grade_instance(client: docker.DockerClient, image: InstanceImage, instance: 
     if run.timed_out:
         return Verdict(False, "check_timeout", run.exit_code, note + log, time.monotonic() - started)
     result = grade_log(instance, log, graded)
-    status = "passed" if result.resolved else ("failed" if result.applied else "no_test_output")
+    if not result.applied:
+        raise GraderError(f"the eval script of {instance.instance_id} printed no test output (exit code {run.exit_code}): "
+                          f"{log[-1000:]}")
+    status = "passed" if result.resolved else "failed"
     return Verdict(result.resolved, status, result.exit_code, note + log, time.monotonic() - started,
                    tests=TestCounts(result.f2p_passed, result.f2p_failed, result.p2p_passed, result.p2p_failed))
 
