@@ -121,23 +121,29 @@ def test_history_that_cannot_fit_is_a_context_overflow(engine, docker_client, py
     assert "do not fit" in attempt.detail
 
 
-def test_a_sandbox_that_dies_mid_attempt_is_a_sandbox_error_not_graded(engine, docker_client, python_image, scripted_server):
+def test_a_sandbox_that_dies_mid_attempt_is_tried_again_then_a_sandbox_error_not_graded(engine, docker_client, python_image, scripted_server):
     import threading
     import time
 
-    def kill_agent_container():
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            found = docker_client.containers.list(filters={"label": ["agentbench.run=dies", "agentbench.role=agent"]})
-            if found:
-                time.sleep(0.5)
-                found[0].remove(force=True)
-                return
+    done, killed = threading.Event(), []
+
+    def kill_agent_containers():
+        while not done.is_set():
+            for found in docker_client.containers.list(filters={"label": ["agentbench.run=dies", "agentbench.role=agent"]}):
+                if found.id not in killed:
+                    time.sleep(0.5)
+                    found.remove(force=True)
+                    killed.append(found.id)
             time.sleep(0.05)
 
-    killer = threading.Thread(target=kill_agent_container)
+    killer = threading.Thread(target=kill_agent_containers)
     killer.start()
     server = scripted_server([Reply(tool_calls=[call("bash", command="sleep 20")])] * 3)
-    attempt = run_scripted(engine, docker_client, server, "dies")
-    killer.join()
+    try:
+        attempt = run_scripted(engine, docker_client, server, "dies")
+    finally:
+        done.set()
+        killer.join()
+    assert len(killed) == 2  # the first try and the one retry (infra_retries defaults to 1)
     assert (attempt.status, attempt.stop_reason, attempt.grade_status, attempt.solved) == ("error", "sandbox_error", None, False)
+    assert attempt.infra_retries == 1

@@ -179,7 +179,8 @@ class SwebenchImages:
             pass
 
     def _python_tier(self, release: str) -> str:
-        base = ensure_base(self.client, release, self.ca_bundle, self.progress)
+        with self._guard:  # one debootstrap per release, whichever thread asks first
+            base = ensure_base(self.client, release, self.ca_bundle, self.progress)
         dockerfile = PYTHON_TIER.format(base=base)
         tag = f"agentbench/sweb.python:{release}-{content_hash(self.client.images.get(base).id.encode(), dockerfile.encode())}"
         return self._once(tag, lambda: build_image(self.client, tag, tar_files({"Dockerfile": dockerfile.encode()}), {}, self.progress))
