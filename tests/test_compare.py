@@ -2,14 +2,13 @@
 
 import csv
 import io
-import os
-import subprocess
-import sys
 
 import pytest
 from sqlmodel import Session
 
 from agentbench.store import AttemptRow, RunRow, attempt_id, utcnow
+
+from test_cli import agentbench
 
 
 def store_run(engine, name, solved_by_task, model="m", agent="fast", cost=0.01):
@@ -23,10 +22,6 @@ def store_run(engine, name, solved_by_task, model="m", agent="fast", cost=0.01):
                 cost_usd=cost, started_at=utcnow(),
             ))
         session.commit()
-
-
-def agentbench(*args):
-    return subprocess.run([sys.executable, "-m", "agentbench", *args], capture_output=True, text=True, env=dict(os.environ), timeout=120)
 
 
 TASKS = [f"suite/t{i}" for i in range(8)]

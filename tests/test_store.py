@@ -1,12 +1,11 @@
 """The store: a database written by an earlier version is brought up to date, nothing lost."""
 
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 
 from agentbench.store import SCHEMA_VERSION, open_store, run_attempts
+
+from test_cli import agentbench
 
 
 def test_columns_added_since_an_older_store_are_added_with_their_defaults(tmp_path):
@@ -29,16 +28,12 @@ def test_columns_added_since_an_older_store_are_added_with_their_defaults(tmp_pa
     assert (attempt.queue_s, attempt.retries, attempt.gpu_s) == (0.0, 0, None)
 
 
-def agentbench(*args, env):
-    return subprocess.run([sys.executable, "-m", "agentbench", *args], capture_output=True, text=True, env=env, timeout=120)
-
-
 def test_a_store_from_a_newer_agentbench_is_refused_in_one_sentence(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     open_store(url)
     with sqlite3.connect(tmp_path / "new.db") as db:
         db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
-    done = agentbench("runs", env={**os.environ, "AGENTBENCH_DB": url})
+    done = agentbench("runs", env={"AGENTBENCH_DB": url})
     assert done.returncode == 2
     assert done.stderr == (f"error: The store {url} was written by a newer agentbench (schema {SCHEMA_VERSION + 1}, this one reads "
                            f"up to {SCHEMA_VERSION}); upgrade agentbench, or point AGENTBENCH_DB at another store.\n")
@@ -51,10 +46,10 @@ def test_a_locked_store_is_one_sentence_within_seconds(tmp_path):
     holder.execute("BEGIN EXCLUSIVE")
     try:
         started = time.monotonic()
-        done = agentbench("runs", env={**os.environ, "AGENTBENCH_DB": url})
+        done = agentbench("runs", env={"AGENTBENCH_DB": url})
         assert time.monotonic() - started < 25
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     assert done.returncode == 2 and f"error: The store {url} is locked by another process" in done.stderr
-    assert agentbench("runs", env={**os.environ, "AGENTBENCH_DB": url}).returncode == 0
+    assert agentbench("runs", env={"AGENTBENCH_DB": url}).returncode == 0

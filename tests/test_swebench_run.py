@@ -4,8 +4,6 @@ predictions in and out. A small instance is made here from a local git repositor
 flask instances come from ../shared/swebench where it is beside the checkout."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -24,6 +22,7 @@ from agentbench.swebench.instances import load_instances
 from agentbench.swebench.repos import RepoSource
 from agentbench.swebench.task import SwebenchTask
 
+from test_cli import agentbench
 from test_swebench import FLASK_FIX_4992, SHARED, git, needs_shared
 
 # The instance claims a repository swebench specifies (psf/requests 2.0: Python 3.9, pytest,
@@ -81,7 +80,7 @@ def images(docker_client, synthetic, tmp_path_factory):
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "agentbench", *args], capture_output=True, text=True, timeout=1500)
+    return agentbench(*args, timeout=1500)
 
 
 def test_test_file_changes_are_dropped_by_swebench_s_own_rule():

@@ -136,9 +136,9 @@ def _ensure_ca_layer(client, base: str, ca_bundle: Path, progress: Progress) -> 
     return tag
 
 
-def build_image(client, tag: str, context: bytes | BinaryIO, buildargs: dict, progress: Progress) -> float:
+def build_image(client, tag: str, context: bytes | BinaryIO, buildargs: dict, progress: Progress) -> None:
     """Build `tag` from a tar context, its whole log kept under results/images; the
-    progress hears the build steps. Returns the seconds it took."""
+    progress hears the build steps and how long the build took."""
     log = log_path(tag)
     progress(f"building {tag} (log: {log})")
     started = time.monotonic()
@@ -155,9 +155,7 @@ def build_image(client, tag: str, context: bytes | BinaryIO, buildargs: dict, pr
             log_file.write(line)
             if line.startswith("Step "):
                 progress(line.strip())
-    seconds = time.monotonic() - started
-    progress(f"built {tag} in {seconds:.0f} s")
-    return seconds
+    progress(f"built {tag} in {time.monotonic() - started:.0f} s")
 
 
 def image_exists(client, tag: str) -> bool:

@@ -106,7 +106,6 @@ class InstanceImage:
 
     tag: str
     pulled: bool  # swebench's prebuilt image (conda) rather than one built here (venv)
-    deviation: str | None = None  # how its Python differs from the spec's, if it does
 
 
 class SwebenchImages:
@@ -123,7 +122,6 @@ class SwebenchImages:
         self.slots = threading.BoundedSemaphore(build_slots)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
-        self.built: dict[str, float] = {}  # tag -> seconds its build took, in this process
         self.registry_down = threading.Event()  # `auto`: a pull failed, so build from then on
 
     def check(self, instance: Instance) -> None:
@@ -169,7 +167,7 @@ class SwebenchImages:
         key = content_hash(self.client.images.get(environment).id.encode(), instance.base_commit.encode(), install.encode())
         tag = f"agentbench/sweb.instance:{instance.instance_id}-{key}".lower()
         self._once(tag, lambda: self._build_instance(instance, tag, environment, install))
-        return InstanceImage(tag, pulled=False, deviation=self.python(instance).deviation)
+        return InstanceImage(tag, pulled=False)
 
     def remove(self, image: InstanceImage) -> None:
         """Remove an instance image (the shared environment images stay)."""
@@ -202,7 +200,7 @@ class SwebenchImages:
         steps = [*spec.get("pre_install", []), *([spec["install"]] if "install" in spec else [])]
         return INSTALL.format(testbed=TESTBED, venv=VENV, steps="\n".join(steps), build_requires=BUILD_REQUIRES.strip(), scrub=SCRUB)
 
-    def _build_instance(self, instance: Instance, tag: str, environment: str, install: str) -> float:
+    def _build_instance(self, instance: Instance, tag: str, environment: str, install: str) -> None:
         dockerfile = f"FROM {environment}\nCOPY testbed {TESTBED}\nCOPY install.sh /root/install.sh\n" \
                      f"RUN bash /root/install.sh && rm /root/install.sh\n{OFFLINE_PIP}\nWORKDIR {TESTBED}\n"
         folder = results_dir() / "swebench" / "contexts"
@@ -218,7 +216,7 @@ class SwebenchImages:
                     tar.add(path, arcname=name)
                 tar.add(testbed, arcname="testbed")
             with open(context, "rb") as stream:
-                return build_image(self.client, tag, stream, {}, self.progress)
+                build_image(self.client, tag, stream, {}, self.progress)
 
     def _pulled(self, instance: Instance) -> str | None:
         """swebench's prebuilt image with its history stripped; None where `auto` finds no registry."""
@@ -250,5 +248,5 @@ class SwebenchImages:
         with lock:
             if not image_exists(self.client, tag):
                 with self.slots:
-                    self.built[tag] = build()
+                    build()
         return tag
