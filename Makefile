@@ -12,7 +12,7 @@ WORKERS ?= 2
 BASE_URL ?=
 RUN ?=
 
-.PHONY: setup test eval-agents report
+.PHONY: setup test eval-agents report bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,7 @@ eval-agents: setup
 ## report: the latest run's report (RUN=name for another)
 report: $(VENV)/.installed
 	$(AB) report $(RUN)
+
+## bench: the harness's own overhead as ratios against raw docker and ideal concurrency (results/bench.json)
+bench: setup
+	$(VENV)/bin/python -m agentbench.benchmark

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import posixpath
-import shlex
 import tarfile
 import time
 from pathlib import Path
@@ -91,19 +90,13 @@ class DockerSandbox:
                 cap_add=["CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETUID", "SETGID"],
                 security_opt=["no-new-privileges"],
                 privileged=False,
-                working_dir="/",
+                working_dir=workdir,  # the engine makes it: no exec needed
             )
         except docker.errors.ImageNotFound:
             raise UserError(f"Sandbox image {image} is missing; run `agentbench images build`.") from None
         except docker.errors.DockerException as exc:
             raise SandboxError(f"could not start a container from {image}: {exc}") from exc
-        sandbox = cls(container, limits, workdir)
-        try:
-            sandbox.exec(f"mkdir -p {shlex.quote(workdir)}", cwd="/")
-        except BaseException:
-            sandbox.close()
-            raise
-        return sandbox
+        return cls(container, limits, workdir)
 
     def __enter__(self) -> DockerSandbox:
         return self
@@ -146,27 +139,25 @@ class DockerSandbox:
 
     def write_file(self, path: str, content: str) -> None:
         """Create or replace a file, making its parent folders."""
-        parent, name = posixpath.split(posixpath.normpath(path))
-        self.exec(f"mkdir -p {shlex.quote(parent)}", cwd="/")
         data = content.encode("utf-8")
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
-            info = tarfile.TarInfo(name)
+            info = tarfile.TarInfo(_from_root(path))
             info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
             tar.addfile(info, io.BytesIO(data))
-        self._put(parent, buffer.getvalue())
+        self._put("/", buffer.getvalue())
 
     def copy_in(self, src: Path, dest: str) -> None:
         """Copy a host file or folder's contents to `dest` in the container, owned by root."""
-        self.exec(f"mkdir -p {shlex.quote(dest)}", cwd="/")
+        folder = _from_root(dest)
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as tar:
             if src.is_dir():
                 for child in sorted(src.iterdir()):
-                    tar.add(child, arcname=child.name, filter=_as_root)
+                    tar.add(child, arcname=posixpath.join(folder, child.name), filter=_as_root)
             else:
-                tar.add(src, arcname=src.name, filter=_as_root)
-        self._put(dest, buffer.getvalue())
+                tar.add(src, arcname=posixpath.join(folder, src.name), filter=_as_root)
+        self._put("/", buffer.getvalue())
 
     def close(self) -> None:
         """Remove the container and everything in it; safe to call twice."""
@@ -196,6 +187,12 @@ def remove_containers(client: docker.DockerClient, labels: dict[str, str] | None
         except docker.errors.NotFound:
             pass
     return removed
+
+
+def _from_root(path: str) -> str:
+    """An absolute container path as a tar member name; the engine makes missing parents as it
+    unpacks at /, which saves an exec per copy."""
+    return posixpath.normpath(path).lstrip("/")
 
 
 def _as_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
