@@ -30,6 +30,7 @@ class RunnableTask(Protocol):
     network: bool  # whether the agent's sandbox may reach the network
     workdir: str  # where the agent works, and what its diff covers
     solution_patch: str | None  # the reference solution, replayed by the `oracle` baseline
+    content_hash: str  # changes whenever what the agent or the grader sees changes
 
 
 class Bench(Protocol):

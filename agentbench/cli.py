@@ -22,6 +22,7 @@ from agentbench.benches import FolderBench
 from agentbench.errors import UserError, field_problem
 from agentbench.grading import validate_task
 from agentbench.html_report import attempt_key, render_html
+from agentbench.lock import GROUPS, changed_groups, lock_warnings
 from agentbench.models.pricing import price_text
 from agentbench.models.profiles import get_profile, load_profiles
 from agentbench.models.vllm import VllmServer, check_can_serve, serve_command
@@ -178,17 +179,39 @@ def compare(
     baseline: str = typer.Argument(..., help="The baseline run."),
     candidate: str = typer.Argument(..., help="The candidate run."),
     alpha: float = typer.Option(0.05, min=0, max=1, help="Significance level of the regression gate."),
+    factor: Optional[list[str]] = typer.Option(None, "--factor", help=f"What the runs are meant to differ in: {', '.join(GROUPS)}."),
 ) -> None:
-    """Per-task paired comparison of two runs; exit 1 when the candidate is significantly worse."""
+    """Per-task paired comparison of two runs; exit 1 when the candidate is significantly worse.
+
+    Warns when the runs' lock records differ in more than the factor under test."""
+    factors = _split(factor)
+    unknown = sorted(set(factors) - set(GROUPS))
+    if unknown:
+        raise UserError(f"Unknown --factor {', '.join(unknown)}; known: {', '.join(GROUPS)}.")
     engine = open_store()
     documents = [build_report(get_run(engine, name), run_attempts(engine, name)) for name in (baseline, candidate)]
     results = comparisons(documents[0]["attempts"], documents[1]["attempts"])
     if not results:
         raise UserError(f"Runs {baseline!r} and {candidate!r} share no (model, agent) configuration to compare.")
+    _warn_about_locks(documents, [(r["baseline"], r["candidate"]) for r in results], factors)
     render_comparison(results, alpha, console)
     if any(significant_regression(r, alpha) for r in results):
         err_console.print(f"regression: {candidate} solves significantly fewer tasks than {baseline} (alpha {alpha:g})")
         raise typer.Exit(1)
+
+
+def _warn_about_locks(documents: list[dict], pairs: list[tuple[str, str]], factors: list[str]) -> None:
+    """Name the factor under test, and warn about every other difference in the lock records."""
+    baseline, candidate = (document["lock"] for document in documents)
+    if not baseline or not candidate:
+        err_console.print("warning: a run has no lock record (an older agentbench wrote it); the runs may differ in anything")
+        return
+    changed = changed_groups(baseline, candidate, pairs)
+    for line in lock_warnings(changed, factors):
+        err_console.print(f"warning: {line}", highlight=False)
+    tested = factors or (list(changed) if len(changed) == 1 else [])
+    if tested:
+        err_console.print(f"factor under test: {', '.join(tested)}", highlight=False)
 
 
 @app.command()

@@ -67,6 +67,7 @@ def build_report(run: RunRow, rows: list[AttemptRow], servers: list[tuple[Server
         "prices": prices_record(run),
         "servers": servers_record(list(servers)),
         "notes": json.loads(run.notes_json or "[]"),
+        "lock": json.loads(run.lock_json or "{}"),
         "attempts": attempts,
     }
 

@@ -28,7 +28,8 @@ from agentbench.grading import GraderError, test_columns
 from agentbench.lookups import lookup_flags
 from agentbench.models.builtin import BuiltinModels
 from agentbench.models.calls import ModelCaller
-from agentbench.models.endpoint import Endpoint, check_reachable, endpoint_for
+from agentbench.lock import build_lock, changed_groups
+from agentbench.models.endpoint import Endpoint, check_reachable, endpoint_for, served_facts
 from agentbench.models.pricing import token_cost_usd
 from agentbench.models.profiles import ModelProfile
 from agentbench.models.serving import RunServers
@@ -82,6 +83,8 @@ class Runner:
         self.builtin: BuiltinModels | None = None
         self.left: Counter[str] = Counter()  # attempts still to finish, per task id
         self._left_lock = threading.Lock()
+        self.served: dict[str, dict] = {}  # per profile: what its server reports (model id, version)
+        self.image_digests: dict[str, str] = {}  # per image the attempts ran in
 
     def pending(self) -> list[Attempt]:
         """The attempts of the matrix that the store does not hold yet."""
@@ -104,8 +107,10 @@ class Runner:
                 self.executables[profile.name] = check_can_serve(profile)
             elif profile.provider != "builtin":
                 endpoint = endpoint_for(profile, self.spec.base_url)
-                check_reachable(endpoint, profile.name)
+                self.served[profile.name] = check_reachable(endpoint, profile.name)
                 self.endpoints[profile.name] = endpoint
+            else:
+                self.served[profile.name] = {"model": profile.resolved_model(), "builtin": True}
         notes = ["the agents' sandboxes could reach the network (--network)"] if self.spec.network else []
         tasks = list({attempt.task.id: attempt.task for attempt in attempts}.values())
         for kind in sorted({task.kind for task in tasks}):
@@ -125,8 +130,10 @@ class Runner:
             for profile in self.profiles:
                 if profile.name in self.executables:
                     self.endpoints[profile.name] = servers.start(profile, self.executables[profile.name])
+                    self.served[profile.name] = served_facts(self.endpoints[profile.name])
                 elif profile.provider == "vllm":
                     servers.attach(profile, self.endpoints[profile.name])
+            self._record_lock()
             if any(p.provider == "builtin" for p in self.profiles):
                 self.builtin = stack.enter_context(BuiltinModels({t.id: t.solution_patch for t in self.tasks}))
             pool = stack.enter_context(ThreadPoolExecutor(self.spec.workers, thread_name_prefix="attempt"))
@@ -180,6 +187,7 @@ class Runner:
         patch, verdict = "", None
         try:
             image = bench.image(task)  # a task's first attempt may build its image: not the attempt's time
+            self._note_image(image)
             started_at, started = utcnow(), time.monotonic()
             network = task.network or self.spec.network
             with DockerSandbox.start(self.client, image, labels=labels, network=network, workdir=task.workdir) as box:
@@ -277,7 +285,32 @@ class Runner:
             session.add(row)
             session.commit()
 
+    def _note_image(self, image: str) -> None:
+        if image not in self.image_digests:
+            attrs = self.client.images.get(image).attrs
+            self.image_digests[image] = (attrs.get("RepoDigests") or [attrs["Id"]])[0]
+
+    def _record_lock(self) -> None:
+        """Store the run's lock record; a resumed run keeps the images of earlier sessions and
+        notes whatever else changed since."""
+        lock = build_lock(self.spec, self.profiles, {task.id: task.content_hash for task in self.tasks}, self.served,
+                          dict(self.image_digests))
+        with Session(self.engine) as session:
+            row = session.get(RunRow, self.spec.name)
+            previous = json.loads(row.lock_json or "{}")
+            if previous:
+                lock["images"] = {**previous.get("images", {}), **lock["images"]}
+                same = [(f"{model}/{agent}", f"{model}/{agent}") for model in self.spec.models for agent in self.spec.agents]
+                changed = [path for paths in changed_groups(previous, lock, same).values() for path in paths]
+                if changed:
+                    note = f"resumed under a different lock record: {', '.join(changed[:6])}"
+                    row.notes_json = json.dumps(list(dict.fromkeys([*json.loads(row.notes_json), note])))
+            row.lock_json = json.dumps(lock)
+            session.add(row)
+            session.commit()
+
     def _finish(self, status: str) -> None:
+        self._record_lock()
         with Session(self.engine) as session:
             row = session.get(RunRow, self.spec.name)
             row.status, row.finished_at = status, utcnow()

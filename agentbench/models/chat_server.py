@@ -46,9 +46,11 @@ Respond = Callable[[dict, str], Reply]
 class ChatServer:
     """Serves `respond(request_json, route)` on 127.0.0.1; `route` is the path before /v1."""
 
-    def __init__(self, respond: Respond, model_ids: tuple[str, ...] = ("scripted",), host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, respond: Respond, model_ids: tuple[str, ...] = ("scripted",), host: str = "127.0.0.1", port: int = 0,
+                 version: str | None = None):
         self.respond = respond
         self.model_ids = model_ids
+        self.version = version  # served at /version when set, as vLLM does
         self.requests: list[dict] = []
         self.in_flight = 0
         self.peak_in_flight = 0  # the most chat requests it was answering at once
@@ -144,6 +146,8 @@ def _handler_for(server: ChatServer) -> type[BaseHTTPRequestHandler]:
             elif self.path.endswith("/v1/models"):
                 data = [{"id": m, "object": "model", "owned_by": "agentbench"} for m in server.model_ids]
                 self._send_json(200, {"object": "list", "data": data})
+            elif self.path == "/version" and server.version:
+                self._send_json(200, {"version": server.version})
             else:
                 self._send_json(404, {"error": {"message": f"no route {self.path}"}})
 

@@ -35,8 +35,9 @@ def endpoint_for(profile: ModelProfile, base_url: str | None = None) -> Endpoint
     return Endpoint(url.rstrip("/"), profile.resolved_model(), profile.api_key(), profile.request_timeout_s, profile.sampling)
 
 
-def check_reachable(endpoint: Endpoint, profile_name: str) -> None:
-    """Ask the endpoint for its models once, before any attempt depends on it."""
+def check_reachable(endpoint: Endpoint, profile_name: str) -> dict:
+    """Ask the endpoint for its models once, before any attempt depends on it; what it says
+    about itself (see served_facts)."""
     url = f"{endpoint.base_url}/models"
     try:
         response = httpx.get(url, headers={"Authorization": f"Bearer {endpoint.api_key}"}, timeout=10)
@@ -44,6 +45,25 @@ def check_reachable(endpoint: Endpoint, profile_name: str) -> None:
         raise UserError(f"Endpoint {url} for model {profile_name!r} does not answer ({exc.__class__.__name__}).") from None
     if response.status_code in (401, 403):
         raise UserError(f"Endpoint {url} refused the API key for model {profile_name!r} (HTTP {response.status_code}).")
+    return served_facts(endpoint, response)
+
+
+def served_facts(endpoint: Endpoint, models: httpx.Response | None = None) -> dict:
+    """What a server reports about the model it serves (from /models) and its version (vLLM's
+    /version); None for whatever it does not say."""
+    headers = {"Authorization": f"Bearer {endpoint.api_key}"}
+    try:
+        models = models or httpx.get(f"{endpoint.base_url}/models", headers=headers, timeout=10)
+        entries = models.json().get("data") or []
+    except (httpx.HTTPError, ValueError, AttributeError):
+        entries = []
+    entry = next((item for item in entries if isinstance(item, dict) and item.get("id") == endpoint.model), {})
+    try:
+        version = httpx.get(f"{endpoint.base_url.removesuffix('/v1')}/version", timeout=5).json().get("version")
+    except (httpx.HTTPError, ValueError, AttributeError):
+        version = None
+    return {"model": endpoint.model, "listed": bool(entry), "root": entry.get("root"),
+            "max_model_len": entry.get("max_model_len"), "version": version}
 
 
 def chat_model(endpoint: Endpoint, timeout_s: float | None = None) -> ChatOpenAI:

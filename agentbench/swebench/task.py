@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from agentbench.swebench.instances import Instance
 from agentbench.swebench.specs import TESTBED
 from agentbench.tasks.model import Limits
@@ -40,6 +42,11 @@ class SwebenchTask:
     def prompt(self) -> str:
         hints = HINTS.format(hints=self.instance.hints_text.strip()) if self.hints and self.instance.hints_text.strip() else ""
         return PROMPT.format(testbed=TESTBED, problem=self.instance.problem_statement.strip(), hints=hints)
+
+    @property
+    def content_hash(self) -> str:
+        """A hash of the instance record and whether its hints are shown."""
+        return hashlib.sha256(f"{self.instance.model_dump_json()}|hints={self.hints}".encode()).hexdigest()[:16]
 
     @property
     def solution_patch(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import ClassVar
 
@@ -62,6 +63,14 @@ class Task(BaseModel):
     @property
     def tests_dir(self) -> Path:
         return self.root / self.spec.tests
+
+    @property
+    def content_hash(self) -> str:
+        """A hash of every file of the task folder, names included."""
+        digest = hashlib.sha256()
+        for path in sorted(p for p in self.root.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(self.root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()[:16]
 
     @property
     def solution_patch(self) -> str | None:
