@@ -28,9 +28,11 @@ from agentbench.models.profiles import get_profile, load_profiles
 from agentbench.models.vllm import VllmServer, check_can_serve, serve_command
 from agentbench.paths import results_dir
 from agentbench.report import (
-    attempts_csv, build_report, comparisons, render_comparison, render_table, significant_regression, trajectory_text,
+    attempts_csv, build_report, comparisons, render_comparison, render_forecast, render_table, significant_regression,
+    trajectory_text,
 )
-from agentbench.runner import Runner, check_suite_ids
+from agentbench.estimate import History, forecast
+from agentbench.runner import Runner, check_suite_ids, pending_attempts
 from agentbench.sandbox.docker import docker_client, remove_containers
 from agentbench.sandbox.images import ca_bundle_from_env, ensure_image, list_images, prune_images, recipe_names
 from agentbench.spec import Budget, RunSpec, load_spec
@@ -42,7 +44,7 @@ from agentbench.swebench.instances import is_instance_suite, load_instances
 from agentbench.swebench.predictions import grade_predictions, load_predictions, run_predictions, write_predictions
 from agentbench.swebench.repos import RepoSource
 from agentbench.swebench.specs import python_for, spec_for
-from agentbench.store import attempt_steps, get_run, list_runs, open_store, run_attempts, run_servers
+from agentbench.store import attempt_steps, attempts_of_models, get_run, list_runs, open_store, run_attempts, run_servers
 from agentbench.tasks import load_suite
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -91,6 +93,8 @@ def run(
     images: Optional[str] = typer.Option(None, "--images", help="SWE-bench images: auto (pull where a registry answers, else build), pull, build."),
     hints: bool = typer.Option(False, "--hints", help="SWE-bench: show the agent the instance's hints."),
     prune_images: bool = typer.Option(False, "--prune-images", help="SWE-bench: remove each instance image once its attempts are graded."),
+    max_cost: Optional[float] = typer.Option(None, "--max-cost", min=0, help="USD the whole run may spend; no attempt starts that would pass it."),
+    estimate: bool = typer.Option(False, "--estimate", help="Forecast tokens, dollars and hours from earlier runs, and run nothing."),
 ) -> None:
     """Run every combination of model, agent and task; print the summary at the end.
 
@@ -107,7 +111,8 @@ def run(
     else:
         raise UserError("Say which model(s) to run: --model PROFILE (see `agentbench models`) or --spec FILE.")
     overrides = {"name": resume or run_name, "workers": workers, "base_url": base_url, "repos": repos, "images": images,
-                 "hints": hints or None, "prune_images": prune_images or None, "network": network or None}
+                 "hints": hints or None, "prune_images": prune_images or None, "network": network or None,
+                 "max_cost": max_cost}
     try:
         spec = RunSpec.model_validate({**spec.model_dump(), **{key: value for key, value in overrides.items() if value is not None}})
     except ValidationError as exc:
@@ -116,6 +121,12 @@ def run(
     profiles = [get_profile(m, profiles_by_name) for m in spec.models]
     tasks = load_tasks(spec)
     check_suite_ids(tasks)
+    if estimate:
+        engine = open_store()
+        cells = [(a.task.id, a.profile.name, a.agent) for a in pending_attempts(engine, spec, tasks, profiles)]
+        render_forecast(forecast(cells, History(attempts_of_models(engine, spec.models)), {p.name: p for p in profiles},
+                                 spec.workers), console)
+        return
     source = RepoSource(spec.repos)
     client, ca_bundle = docker_client(), ca_bundle_from_env()
     engine = open_store()
@@ -455,6 +466,9 @@ def images_prune(
 
 
 @sandbox_app.command("prune")
-def sandbox_prune() -> None:
-    """Remove every container of ours (left behind by a crash)."""
-    console.print(f"removed {remove_containers(docker_client())} container(s)")
+def sandbox_prune(
+    run_name: Optional[str] = typer.Option(None, "--run", help="Only this run's containers (default: every one of ours)."),
+) -> None:
+    """Remove containers of ours left behind by a crash."""
+    labels = {"agentbench.run": run_name} if run_name else None
+    console.print(f"removed {remove_containers(docker_client(), labels)} container(s)")

@@ -83,6 +83,8 @@ class TaskValidation:
             return "the untouched workspace already passes the check"
         if self.reference is None:
             return "no reference solution to prove the task"
+        if self.reference.status == "patch_failed":
+            return "the reference solution does not apply to the workspace (git apply failed)"
         if not self.reference.solved:
             return f"the reference solution does not pass ({self.reference.status})"
         return None

@@ -163,12 +163,29 @@ def render_table(report: dict, console: Console) -> None:
     for server in report["servers"]:
         console.print(f"[dim]{server_line(server)}[/]", highlight=False)
     for note in report["notes"]:
-        console.print(f"[yellow]deviation: {note}[/]", highlight=False)
+        console.print(f"[yellow]note: {note}[/]", highlight=False)
     for attempt in report["attempts"]:
         if attempt["flags"]:
             console.print(f"[yellow]flagged: {attempt['task']} {attempt['model']}/{attempt['agent']}#{attempt['epoch']} "
                           f"({', '.join(attempt['flags'])}); read it with `agentbench show {report['run']} {attempt['task']}`[/]",
                           highlight=False)
+
+
+def render_forecast(forecast: dict, console: Console) -> None:
+    """What a run would take, from earlier runs of the same profiles (agentbench.estimate)."""
+    table = Table(title=f"forecast for {forecast['attempts']} attempt(s), from earlier runs")
+    for column in ("model", "agent", "attempts", "history", "tokens", "cost", "attempt hours"):
+        table.add_column(column, justify="left" if column in ("model", "agent") else "right")
+    for c in forecast["configs"]:
+        history = f"{c['basis']} attempts" if c["unknown"] < c["attempts"] else "none"
+        table.add_row(c["model"], c["agent"], str(c["attempts"]), history, _count(c["prompt_tokens"] + c["completion_tokens"]),
+                      _usd(c["cost_usd"]), f"{c['attempt_s'] / 3600:.2f}")
+    console.print(table)
+    cost = "unknown (a profile has no prices)" if forecast["cost_usd"] is None else f"${forecast['cost_usd']:.4f}"
+    console.print(f"in all: {_count(forecast['tokens'])} tokens, {cost}, {forecast['wall_hours']:.2f} h of wall time", highlight=False)
+    if forecast["unknown"]:
+        console.print(f"[yellow]{forecast['unknown']} attempt(s) have no earlier run of their model and agent: "
+                      "they are left out of these numbers[/]", highlight=False)
 
 
 def _errors(config: dict) -> str:

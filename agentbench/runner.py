@@ -28,6 +28,8 @@ from agentbench.grading import GraderError, test_columns
 from agentbench.lookups import lookup_flags
 from agentbench.models.builtin import BuiltinModels
 from agentbench.models.calls import ModelCaller
+from agentbench.cost_cap import CostCap
+from agentbench.estimate import History, expected_cost_usd
 from agentbench.lock import build_lock, changed_groups
 from agentbench.models.endpoint import Endpoint, check_reachable, endpoint_for, served_facts
 from agentbench.models.pricing import token_cost_usd
@@ -37,7 +39,7 @@ from agentbench.models.vllm import check_can_serve
 from agentbench.sandbox import SandboxError
 from agentbench.sandbox.docker import DockerSandbox, remove_containers
 from agentbench.spec import RunSpec
-from agentbench.store import AttemptRow, RunRow, StepRow, attempt_id, utcnow
+from agentbench.store import AttemptRow, RunRow, StepRow, attempt_id, attempts_of_models, utcnow
 from agentbench.workspace import workspace_diff
 
 INFRA_STOPS = {"model_error", "sandbox_error", "grader_error"}  # the endpoint's or the harness's failure, not the agent's
@@ -85,23 +87,25 @@ class Runner:
         self._left_lock = threading.Lock()
         self.served: dict[str, dict] = {}  # per profile: what its server reports (model id, version)
         self.image_digests: dict[str, str] = {}  # per image the attempts ran in
+        self.cap: CostCap | None = None
+        self.history = History([])
 
     def pending(self) -> list[Attempt]:
-        """The attempts of the matrix that the store does not hold yet."""
-        with Session(self.engine) as session:
-            done = set(session.exec(select(AttemptRow.id).where(AttemptRow.run == self.spec.name)))
-        cells = [Attempt(t, p, a, e) for e in range(self.spec.epochs) for t in self.tasks for p in self.profiles for a in self.spec.agents]
-        return [c for c in cells if self._id(c) not in done]
+        return pending_attempts(self.engine, self.spec, self.tasks, self.profiles)
 
     def prepare(self, attempts: list[Attempt]) -> None:
         """Check everything a user can get wrong, and build what the attempts need, before any starts."""
         for name in self.spec.agents:
             get_agent(name)
-        if self.spec.budget.dollars is not None:
-            unpriced = [p.name for p in self.profiles if token_cost_usd(p, 0, 0) is None]
-            if unpriced:
-                raise UserError(f"A dollar budget needs per-token prices, and profile(s) {', '.join(unpriced)} have none "
-                                "(self-hosted cost is only known when the run ends); add `prices` or drop the dollar budget.")
+        unpriced = [p.name for p in self.profiles if token_cost_usd(p, 0, 0) is None]
+        for asked, flag in ((self.spec.budget.dollars, "the dollar budget"), (self.spec.max_cost, "--max-cost")):
+            if asked is not None and unpriced:
+                raise UserError(f"{flag[0].upper() + flag[1:]} needs per-token prices, and profile(s) {', '.join(unpriced)} have none "
+                                f"(self-hosted cost is only known when the run ends); add `prices` or drop {flag}.")
+        if self.spec.max_cost is not None:
+            past = attempts_of_models(self.engine, self.spec.models)
+            self.history = History(past)
+            self.cap = CostCap(self.spec.max_cost, sum(row.cost_usd or 0.0 for row in past if row.run == self.spec.name))
         for profile in self.profiles:
             if profile.provider == "vllm" and not profile.resolved_base_url(self.spec.base_url):
                 self.executables[profile.name] = check_can_serve(profile)
@@ -133,7 +137,7 @@ class Runner:
                     self.served[profile.name] = served_facts(self.endpoints[profile.name])
                 elif profile.provider == "vllm":
                     servers.attach(profile, self.endpoints[profile.name])
-            self._record_lock()
+            self._record_lock(starting=True)
             if any(p.provider == "builtin" for p in self.profiles):
                 self.builtin = stack.enter_context(BuiltinModels({t.id: t.solution_patch for t in self.tasks}))
             pool = stack.enter_context(ThreadPoolExecutor(self.spec.workers, thread_name_prefix="attempt"))
@@ -150,12 +154,19 @@ class Runner:
                 remove_containers(self.client, self.labels)
                 self._finish("interrupted")
                 raise
-        self._finish("completed")
-        return "completed"
+        status = "capped" if self.cap and self.cap.hit else "completed"
+        if status == "capped":
+            self._add_notes([f"the run's cost cap of ${self.cap.max_usd:g} was reached: {self.cap.not_started} attempt(s) "
+                             f"not started, ${self.cap.spent_usd:.4f} spent; resume with a higher --max-cost to run them"])
+        self._finish(status)
+        return status
 
     def run_attempt(self, attempt: Attempt) -> AttemptRow | None:
         """One attempt, end to end, tried again (up to the spec's infra_retries) when the sandbox
-        or the grader failed; None when the run is stopping."""
+        or the grader failed; None when the run is stopping or the cost cap leaves no room for it."""
+        if not self._may_start(attempt):
+            self._attempt_done(attempt.task)
+            return None
         for tries in range(self.spec.infra_retries + 1):
             row = self._try(attempt)
             if row is None:
@@ -169,8 +180,25 @@ class Runner:
             session.add(row)
             session.commit()
             session.refresh(row)
+        if self.cap:
+            self.cap.finish(row.id, row.cost_usd or 0.0)
+            self.history.add(row)
         self.on_attempt(row)
         return row
+
+    def _may_start(self, attempt: Attempt) -> bool:
+        """Whether the cost cap (if any) leaves room for the attempt at its expected cost: the
+        per-attempt dollar budget where set, else the mean of past attempts like it."""
+        if self.cap is None:
+            return True
+        expected = self.spec.budget.dollars
+        if expected is None:
+            expected = expected_cost_usd(attempt.profile, self.history.expected(attempt.task.id, attempt.profile.name, attempt.agent)) or 0.0
+        if self.cap.try_start(self._id(attempt), expected):
+            return True
+        if self.cap.not_started == 1:
+            self.on_status(f"cost cap ${self.cap.max_usd:g} reached (${self.cap.spent_usd:.4f} spent): no new attempt starts")
+        return False
 
     def _try(self, attempt: Attempt) -> AttemptRow | None:
         """One try of an attempt, its steps stored as they happen and the row returned unsaved."""
@@ -221,6 +249,9 @@ class Runner:
         def on_step(step: Step) -> None:
             steps.append(step)
             self._store_step(key, step)
+            if self.cap:
+                tokens = [sum(getattr(s, field) for s in steps) for field in ("prompt_tokens", "completion_tokens", "cached_tokens")]
+                self.cap.spend(key, token_cost_usd(profile, *tokens) or 0.0)
 
         try:
             agent.run(attempt.task.prompt, box, model, budget, on_step)
@@ -281,6 +312,14 @@ class Runner:
             row = session.get(RunRow, self.spec.name) or RunRow(name=self.spec.name, spec_json="", agentbench_version=__version__)
             row.spec_json, row.status, row.finished_at = self.spec.model_dump_json(), "running", None
             row.profiles_json = json.dumps({p.name: p.model_dump(mode="json", exclude={"name"}) for p in self.profiles})
+            session.add(row)
+            session.commit()
+        self._add_notes(notes)
+
+    def _add_notes(self, notes: list[str]) -> None:
+        """Add notes to the run's, each once."""
+        with Session(self.engine) as session:
+            row = session.get(RunRow, self.spec.name)
             row.notes_json = json.dumps(list(dict.fromkeys([*json.loads(row.notes_json or "[]"), *notes])))
             session.add(row)
             session.commit()
@@ -290,24 +329,25 @@ class Runner:
             attrs = self.client.images.get(image).attrs
             self.image_digests[image] = (attrs.get("RepoDigests") or [attrs["Id"]])[0]
 
-    def _record_lock(self) -> None:
-        """Store the run's lock record; a resumed run keeps the images of earlier sessions and
-        notes whatever else changed since."""
+    def _record_lock(self, starting: bool = False) -> None:
+        """Store the run's lock record, keeping the images of a resumed run's earlier sessions;
+        when a session starts, note what else changed since the last one."""
         lock = build_lock(self.spec, self.profiles, {task.id: task.content_hash for task in self.tasks}, self.served,
                           dict(self.image_digests))
+        changed: list[str] = []
         with Session(self.engine) as session:
             row = session.get(RunRow, self.spec.name)
             previous = json.loads(row.lock_json or "{}")
-            if previous:
-                lock["images"] = {**previous.get("images", {}), **lock["images"]}
+            if previous and starting:
                 same = [(f"{model}/{agent}", f"{model}/{agent}") for model in self.spec.models for agent in self.spec.agents]
-                changed = [path for paths in changed_groups(previous, lock, same).values() for path in paths]
-                if changed:
-                    note = f"resumed under a different lock record: {', '.join(changed[:6])}"
-                    row.notes_json = json.dumps(list(dict.fromkeys([*json.loads(row.notes_json), note])))
+                changed = [path for group, paths in changed_groups(previous, lock, same).items() if group != "images"
+                           for path in paths]
+            lock["images"] = {**previous.get("images", {}), **lock["images"]}
             row.lock_json = json.dumps(lock)
             session.add(row)
             session.commit()
+        if changed:
+            self._add_notes([f"resumed under a different lock record: {', '.join(changed[:6])}"])
 
     def _finish(self, status: str) -> None:
         self._record_lock()
@@ -316,6 +356,14 @@ class Runner:
             row.status, row.finished_at = status, utcnow()
             session.add(row)
             session.commit()
+
+
+def pending_attempts(engine, spec: RunSpec, tasks: list[RunnableTask], profiles: list[ModelProfile]) -> list[Attempt]:
+    """The attempts of the run's matrix that the store does not hold yet."""
+    with Session(engine) as session:
+        done = set(session.exec(select(AttemptRow.id).where(AttemptRow.run == spec.name)))
+    cells = [Attempt(t, p, a, e) for e in range(spec.epochs) for t in tasks for p in profiles for a in spec.agents]
+    return [c for c in cells if attempt_id(spec.name, c.task.id, c.profile.name, c.agent, c.epoch) not in done]
 
 
 def check_suite_ids(tasks: list[RunnableTask]) -> None:

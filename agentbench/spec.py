@@ -50,6 +50,7 @@ class RunSpec(BaseModel):
     infra_retries: int = Field(1, ge=0, description="Times an attempt that ended in a sandbox or grader failure is tried again.")
     base_url: str | None = Field(None, description="Use this running server for every non-builtin model.")
     budget: Budget = Field(default_factory=Budget, description="Per-attempt ceilings; unset ones come from each task.")
+    max_cost: float | None = Field(None, gt=0, description="USD the whole run may spend; no attempt starts that would pass it.")
     network: bool = Field(False, description="Let every agent's sandbox reach the network (grading stays offline).")
     repos: str | None = Field(None, description="SWE-bench: folder of repository mirrors or bundles (owner__name); default GitHub.")
     images: Literal["auto", "pull", "build"] = Field("auto", description="SWE-bench: pull swebench's images, build them, or pull where a registry answers.")

@@ -7,8 +7,8 @@ import os
 import sqlite3
 from datetime import datetime, timezone
 
-from sqlalchemy import inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import inspect, make_url, text
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from agentbench.errors import UserError
@@ -17,6 +17,7 @@ from agentbench.paths import results_dir
 
 SCHEMA_VERSION = 2  # 1: before the meta table; raise it with every change an older agentbench cannot read
 LOCK_WAIT_S = 5.0
+SCHEMA_LOCK_KEY = 0x6167_6E74_6265_6E63  # PostgreSQL advisory lock held while a store's schema is set up ("agntbenc")
 
 
 def utcnow() -> datetime:
@@ -165,18 +166,53 @@ def database_url() -> str:
 
 def open_store(url: str | None = None):
     """An engine with the tables created and an older schema brought up to date; a bad URL, a
-    locked file or a store from a newer agentbench is one sentence."""
+    locked file, a server that does not answer or a store from a newer agentbench is one sentence."""
     url = url or database_url()
+    shown = shown_url(url)
     try:
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False} if url.startswith("sqlite") else {})
+        engine = _engine(url)
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-            _check_not_locked(url, engine.url.database)
-        SQLModel.metadata.create_all(engine)
-        _check_schema(url, engine)
-        add_missing_columns(engine)
-    except (OperationalError, ImportError, ValueError) as exc:
-        raise UserError(f"Cannot open the store {url} (AGENTBENCH_DB): {exc.__class__.__name__}: {exc}.") from None
+            _check_not_locked(shown, engine.url.database)
+        with engine.begin() as connection:
+            _lock_schema(connection)
+            SQLModel.metadata.create_all(connection)
+            _check_schema(shown, connection)
+            add_missing_columns(connection)
+    except (OperationalError, ArgumentError, ImportError, ValueError) as exc:
+        raise UserError(f"Cannot open the store {shown} (AGENTBENCH_DB): {_one_line(exc)}.") from None
     return engine
+
+
+def shown_url(url: str) -> str:
+    """The URL as messages show it: a password masked."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    return parsed.render_as_string(hide_password=True) if parsed.password else url
+
+
+def _engine(url: str):
+    """SQLite waits out a busy file; PostgreSQL gives up on a silent server in seconds; a
+    connection the server dropped between attempts is replaced, not used."""
+    connect_args = {"sqlite": {"timeout": 30, "check_same_thread": False},
+                    "postgresql": {"connect_timeout": 10}}.get(make_url(url).get_backend_name(), {})
+    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+
+def _one_line(exc: Exception) -> str:
+    """The first line of the driver's own words for what went wrong."""
+    cause = getattr(exc, "orig", None) or exc
+    return f"{cause.__class__.__name__}: {(str(cause).strip().splitlines() or [''])[0].rstrip('.')}"
+
+
+def _lock_schema(connection) -> None:
+    """Hold the store's schema until this transaction ends, so that two runs starting at once
+    do not both create or bring up to date the same tables."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
 
 
 def _check_not_locked(url: str, path: str) -> None:
@@ -196,9 +232,9 @@ def _check_not_locked(url: str, path: str) -> None:
         connection.close()
 
 
-def _check_schema(url: str, engine) -> None:
+def _check_schema(url: str, connection) -> None:
     """Record this schema version in a new store; refuse one written by a newer agentbench."""
-    with Session(engine) as session:
+    with Session(connection) as session:
         row = session.get(MetaRow, "schema_version")
         if row is not None and int(row.value) > SCHEMA_VERSION:
             raise UserError(f"The store {url} was written by a newer agentbench (schema {row.value}, this one reads up to "
@@ -208,19 +244,19 @@ def _check_schema(url: str, engine) -> None:
             session.commit()
 
 
-def add_missing_columns(engine) -> None:
+def add_missing_columns(connection) -> None:
     """Bring a store written by an earlier version up to date: columns added since are
     added with their defaults (additive changes only; nothing is dropped or rewritten)."""
-    inspector = inspect(engine)
-    with engine.begin() as connection:
-        for table in SQLModel.metadata.sorted_tables:
-            present = {column["name"] for column in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                default = column.default.arg if column.default is not None and column.default.is_scalar else None
-                literal = "" if default is None else f" DEFAULT {_sql_literal(default)}"
-                connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(engine.dialect)}{literal}'))
+    inspector, quote = inspect(connection), connection.dialect.identifier_preparer.quote
+    for table in SQLModel.metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            default = column.default.arg if column.default is not None and column.default.is_scalar else None
+            literal = "" if default is None else f" DEFAULT {_sql_literal(default)}"
+            connection.execute(text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} "
+                                    f"{column.type.compile(connection.dialect)}{literal}"))
 
 
 def _sql_literal(value) -> str:
@@ -255,6 +291,12 @@ def get_run(engine, name: str | None) -> RunRow:
 def run_attempts(engine, run: str) -> list[AttemptRow]:
     with Session(engine) as session:
         return list(session.exec(select(AttemptRow).where(AttemptRow.run == run).order_by(AttemptRow.task, AttemptRow.model, AttemptRow.agent, AttemptRow.epoch)))
+
+
+def attempts_of_models(engine, models: list[str]) -> list[AttemptRow]:
+    """Every stored attempt of these model profiles, in any run."""
+    with Session(engine) as session:
+        return list(session.exec(select(AttemptRow).where(AttemptRow.model.in_(models))))
 
 
 def attempt_steps(engine, attempt: str) -> list[StepRow]:

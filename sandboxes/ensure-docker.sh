@@ -24,7 +24,7 @@ fi
 
 log=/var/log/agentbench-dockerd.log
 echo "agentbench: starting dockerd in the background (log: $log)..." >&2
-nohup dockerd >"$log" 2>&1 &
+setsid nohup dockerd >"$log" 2>&1 < /dev/null &
 
 for _ in $(seq 1 60); do
   if engine_answers; then

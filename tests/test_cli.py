@@ -157,9 +157,9 @@ def test_sandbox_prune_removes_leftover_containers_and_images_list_shows_ours(do
     from agentbench.sandbox.docker import DockerSandbox
 
     DockerSandbox.start(docker_client, python_image, labels={"agentbench.run": "crashed"})
-    done = agentbench("sandbox", "prune")
+    done = agentbench("sandbox", "prune", "--run", "crashed")
     assert done.returncode == 0 and "removed 1 container(s)" in done.stdout
-    assert not docker_client.containers.list(all=True, filters={"label": "agentbench=1"})
+    assert not docker_client.containers.list(all=True, filters={"label": "agentbench.run=crashed"})
     listed = agentbench("images", "list")
     assert listed.returncode == 0 and python_image.split(":")[1] in listed.stdout
 

@@ -87,7 +87,7 @@ def test_the_report_prints_deviations_and_flagged_attempts(engine):
         session.add_all([run, attempt])
         session.commit()
     done = agentbench("report", "flagged")
-    assert "deviation: old__repo-1: swebench specifies Python 3.6" in done.stdout
+    assert "note: old__repo-1: swebench specifies Python 3.6" in done.stdout
     assert "flagged: pallets__flask-1 m/fast#0 (history_lookup)" in done.stdout
     document = agentbench("report", "flagged", "--json", "-").stdout
     assert '"history_lookup"' in document and "Python 3.9 (bullseye) is used" in document

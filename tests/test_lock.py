@@ -84,7 +84,9 @@ def test_a_run_stores_its_lock_record(engine, docker_client):
                                sampling={"temperature": 0.7, "top_p": 0.95})
         spec = RunSpec(name="locked", models=["scripted"], agents=["minimal"], suites=[TINY])
         Runner(spec, engine, docker_client, [profile], load_suite(TINY)).run()
-    record = json.loads(get_run(engine, "locked").lock_json)
+        record = json.loads(get_run(engine, "locked").lock_json)
+        cooler = profile.model_copy(update={"sampling": {"temperature": 0.0}})
+        Runner(spec.model_copy(update={"epochs": 2}), engine, docker_client, [cooler], load_suite(TINY)).run()
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     assert record["harness"]["revision"] == head and record["harness"]["scaffolds"] == {"minimal": scaffold_hash("minimal")}
     model = record["models"]["scripted"]
@@ -93,6 +95,10 @@ def test_a_run_stores_its_lock_record(engine, docker_client):
     [(image, digest)] = record["images"].items()
     assert image.startswith("agentbench/python:") and digest == docker_client.images.get(image).id
     assert record["suite"] == {"hash": record["suite"]["hash"], "tasks": 1} and record["settings"]["epochs"] == 1
+    assert json.loads(get_run(engine, "locked").notes_json) == [  # resumed with another sampling and one more epoch
+        "resumed under a different lock record: models.scripted.profile.sampling.temperature, "
+        "models.scripted.profile.sampling.top_p, settings.epochs"]
+    assert json.loads(get_run(engine, "locked").lock_json)["images"] == record["images"]
 
 
 @pytest.mark.usefixtures("python_image")

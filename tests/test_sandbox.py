@@ -22,6 +22,10 @@ def test_exec_reports_exit_code_output_and_duration(box):
     assert box.exec("pwd", cwd="/tmp").stdout == "/tmp\n"
 
 
+def test_nul_bytes_in_output_are_shown_not_stored_raw(box):
+    assert box.exec(r"printf 'a\0b'").stdout == "a\\0b"  # PostgreSQL text cannot hold NUL
+
+
 def test_timeout_kills_the_command_inside_the_container(box):
     started = time.monotonic()
     result = box.exec("sleep 300 & sleep 300; echo never", timeout=2)

@@ -180,7 +180,7 @@ def remove_containers(client: docker.DockerClient, labels: dict[str, str] | None
     """Force-remove our containers (all, or those carrying `labels`); returns how many."""
     filters = [f"{LABEL}=1"] + [f"{key}={value}" for key, value in (labels or {}).items()]
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": filters}):
+    for container in client.containers.list(all=True, filters={"label": filters}, ignore_removed=True):
         try:
             container.remove(force=True)
             removed += 1
@@ -202,7 +202,8 @@ def _as_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
 
 
 def _collect(chunks, cap: int) -> tuple[str, str, bool]:
-    """Gather demuxed output, keeping at most `cap` bytes of each stream."""
+    """Gather demuxed output, keeping at most `cap` bytes of each stream; NUL bytes (a binary
+    file printed) are shown as \\0, which every store can hold."""
     out, err = bytearray(), bytearray()
     truncated = False
     for stdout_chunk, stderr_chunk in chunks:
@@ -213,4 +214,8 @@ def _collect(chunks, cap: int) -> tuple[str, str, bool]:
             if len(chunk) > room:
                 truncated = True
             buffer.extend(chunk[: max(room, 0)])
-    return out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), truncated
+    return _text(out), _text(err), truncated
+
+
+def _text(data: bytearray) -> str:
+    return data.decode("utf-8", "replace").replace("\x00", "\\0")

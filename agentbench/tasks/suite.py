@@ -8,7 +8,8 @@ import yaml
 from pydantic import ValidationError
 
 from agentbench.errors import UserError, field_problem
-from agentbench.paths import tasks_dir
+from agentbench.paths import sandboxes_dir, tasks_dir
+from agentbench.sandbox.images import recipe_names
 from agentbench.tasks.model import Task, TaskFile
 
 
@@ -43,7 +44,7 @@ def load_task(folder: Path, task_id: str) -> Task:
     try:
         raw = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        raise UserError(f"{path} is not valid YAML: {exc}") from None
+        raise UserError(f"{path} is not valid YAML: {_yaml_problem(exc)}.") from None
     if not isinstance(raw, dict):
         raise UserError(f"{path} must be a mapping of fields (prompt, check, ...).")
     try:
@@ -56,4 +57,15 @@ def load_task(folder: Path, task_id: str) -> Task:
             raise UserError(f"{path}: field `{field}` names {target}, which is not a folder.")
     if spec.solution is not None and not (folder / spec.solution).is_file():
         raise UserError(f"{path}: field `solution` names {folder / spec.solution}, which does not exist.")
+    recipes = recipe_names()
+    if spec.image not in recipes:
+        raise UserError(f"{path}: field `image` names {spec.image!r}, which is not a recipe under {sandboxes_dir()} "
+                        f"(known: {', '.join(recipes)}).")
     return task
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error on one line: what is wrong and where (PyYAML's own text spans several)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+    return problem + (f" at line {mark.line + 1}, column {mark.column + 1}" if mark else "")
