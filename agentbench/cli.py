@@ -93,6 +93,7 @@ def run(
     images: Optional[str] = typer.Option(None, "--images", help="SWE-bench images: auto (pull where a registry answers, else build), pull, build."),
     hints: bool = typer.Option(False, "--hints", help="SWE-bench: show the agent the instance's hints."),
     prune_images: bool = typer.Option(False, "--prune-images", help="SWE-bench: remove each instance image once its attempts are graded."),
+    image_builds: Optional[int] = typer.Option(None, "--image-builds", min=1, help="SWE-bench: image builds running at once (default 2)."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", min=0, help="USD the whole run may spend; no attempt starts that would pass it."),
     estimate: bool = typer.Option(False, "--estimate", help="Forecast tokens, dollars and hours from earlier runs, and run nothing."),
 ) -> None:
@@ -112,7 +113,7 @@ def run(
         raise UserError("Say which model(s) to run: --model PROFILE (see `agentbench models`) or --spec FILE.")
     overrides = {"name": resume or run_name, "workers": workers, "base_url": base_url, "repos": repos, "images": images,
                  "hints": hints or None, "prune_images": prune_images or None, "network": network or None,
-                 "max_cost": max_cost}
+                 "max_cost": max_cost, "image_builds": image_builds}
     try:
         spec = RunSpec.model_validate({**spec.model_dump(), **{key: value for key, value in overrides.items() if value is not None}})
     except ValidationError as exc:
@@ -143,7 +144,8 @@ def run(
             bar.console.print(f"[dim]{line}[/]", highlight=False)
 
         benches = {"folder": FolderBench(client, ca_bundle, on_status),
-                   "swebench": SwebenchBench(SwebenchImages(client, source, spec.images, ca_bundle, on_status), spec.prune_images)}
+                   "swebench": SwebenchBench(SwebenchImages(client, source, spec.images, ca_bundle, on_status, spec.image_builds),
+                                               spec.prune_images)}
         runner = Runner(spec, engine, client, profiles, tasks, on_attempt=on_attempt, on_status=on_status,
                         on_start=lambda count: bar.update(job, total=count), benches=benches)
         try:

@@ -23,14 +23,14 @@ from agentbench import __version__
 from agentbench.agents import get_agent
 from agentbench.agents.base import AttemptStopped, ModelAccess, Step
 from agentbench.benches import Bench, FolderBench, RunnableTask
+from agentbench.cost_cap import CostCap
 from agentbench.errors import UserError
+from agentbench.estimate import History, expected_cost_usd
 from agentbench.grading import GraderError, test_columns
+from agentbench.lock import build_lock, changed_groups
 from agentbench.lookups import lookup_flags
 from agentbench.models.builtin import BuiltinModels
 from agentbench.models.calls import ModelCaller
-from agentbench.cost_cap import CostCap
-from agentbench.estimate import History, expected_cost_usd
-from agentbench.lock import build_lock, changed_groups
 from agentbench.models.endpoint import Endpoint, check_reachable, endpoint_for, served_facts
 from agentbench.models.pricing import token_cost_usd
 from agentbench.models.profiles import ModelProfile
@@ -80,7 +80,7 @@ class Runner:
         self.labels = {"agentbench.run": spec.name}
         self.endpoints: dict[str, Endpoint] = {}
         self.executables: dict[str, str] = {}  # vllm to start, per self-hosted profile without a server
-        self.gates = {p.name: threading.BoundedSemaphore(p.max_connections) for p in profiles}
+        self.gates: dict[str, threading.BoundedSemaphore] = {}  # per profile; profiles on one endpoint share theirs
         self.benches = benches or {"folder": FolderBench(client, progress=on_status)}
         self.builtin: BuiltinModels | None = None
         self.left: Counter[str] = Counter()  # attempts still to finish, per task id
@@ -137,6 +137,7 @@ class Runner:
                     self.served[profile.name] = served_facts(self.endpoints[profile.name])
                 elif profile.provider == "vllm":
                     servers.attach(profile, self.endpoints[profile.name])
+            self.gates = endpoint_gates(self.profiles, self.endpoints)
             self._record_lock(starting=True)
             if any(p.provider == "builtin" for p in self.profiles):
                 self.builtin = stack.enter_context(BuiltinModels({t.id: t.solution_patch for t in self.tasks}))
@@ -356,6 +357,20 @@ class Runner:
             row.status, row.finished_at = status, utcnow()
             session.add(row)
             session.commit()
+
+
+def endpoint_gates(profiles: list[ModelProfile], endpoints: dict[str, Endpoint]) -> dict[str, threading.BoundedSemaphore]:
+    """One cap on concurrent calls per endpoint: profiles served from the same URL share it, at
+    the smallest max_connections among them; each built-in baseline has its own."""
+    groups: dict[str, list[ModelProfile]] = {}
+    for profile in profiles:
+        key = endpoints[profile.name].base_url if profile.name in endpoints else f"builtin:{profile.name}"
+        groups.setdefault(key, []).append(profile)
+    gates = {}
+    for group in groups.values():
+        gate = threading.BoundedSemaphore(min(profile.max_connections for profile in group))
+        gates.update({profile.name: gate for profile in group})
+    return gates
 
 
 def pending_attempts(engine, spec: RunSpec, tasks: list[RunnableTask], profiles: list[ModelProfile]) -> list[Attempt]:

@@ -56,6 +56,7 @@ class RunSpec(BaseModel):
     images: Literal["auto", "pull", "build"] = Field("auto", description="SWE-bench: pull swebench's images, build them, or pull where a registry answers.")
     hints: bool = Field(False, description="SWE-bench: show the agent the instance's hints_text.")
     prune_images: bool = Field(False, description="SWE-bench: remove each instance image once its attempts are graded.")
+    image_builds: int = Field(2, gt=0, description="SWE-bench: image builds running at once.")
 
 
 def load_spec(path: Path) -> RunSpec:

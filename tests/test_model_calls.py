@@ -155,3 +155,18 @@ def test_a_hanging_endpoint_ends_the_attempt_as_an_error_and_the_run_goes_on(eng
     first, second = run_attempts(engine, "e2e-hang")
     assert (first.status, first.stop_reason) == ("error", "model_error") and "timed out" in first.detail
     assert (second.status, second.stop_reason) == ("unsolved", "submitted")
+
+
+def test_profiles_on_one_endpoint_share_one_connection_cap():
+    from agentbench.models.endpoint import endpoint_for
+    from agentbench.models.profiles import ModelProfile
+    from agentbench.runner import endpoint_gates
+
+    same = [ModelProfile(name=name, provider="openai", model=name, base_url="http://gpu-box:8000/v1", max_connections=cap)
+            for name, cap in (("a", 4), ("b", 2))]
+    other = ModelProfile(name="c", provider="openai", model="c", base_url="http://other:8000/v1", max_connections=3)
+    baseline = ModelProfile(name="oracle", provider="builtin", model="oracle")
+    gates = endpoint_gates([*same, other, baseline], {p.name: endpoint_for(p) for p in (*same, other)})
+    assert gates["a"] is gates["b"] and gates["c"] is not gates["a"] and gates["oracle"] not in (gates["a"], gates["c"])
+    taken = [gates["a"].acquire(blocking=False) for _ in range(3)]
+    assert taken == [True, True, False]  # the smaller cap of the two profiles holds for both
