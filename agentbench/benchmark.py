@@ -57,6 +57,22 @@ def concurrency_efficiency(walls_s: dict[int, float]) -> dict[str, float]:
     return {str(workers): walls_s[1] / (workers * wall) for workers, wall in sorted(walls_s.items())}
 
 
+def busy_share(before: tuple[float, float], after: tuple[float, float]) -> float | None:
+    """The share of CPU time spent busy between two (busy, total) readings of /proc/stat."""
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total > 0 else None
+
+
+def cpu_times() -> tuple[float, float]:
+    """(busy, total) CPU jiffies of the whole machine; (0, 0) where /proc/stat is missing."""
+    try:
+        fields = [float(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def target_met(name: str, value: float) -> bool:
     comparison, bound = TARGETS[name]
     return {"<=": value <= bound, "<": value < bound, ">=": value >= bound}[comparison]
@@ -136,18 +152,20 @@ def scripted_fix(latency_s: float):
 
 def measure_concurrency(client, engine, attempts: int, workers: list[int], latency_s: float) -> dict:
     """The wall time of `attempts` scripted attempts at each worker count, all solved or it says so."""
-    walls, solved = {}, {}
+    walls, solved, busy, own_cpu = {}, {}, {}, {}
     with tempfile.TemporaryDirectory() as scratch, ChatServer(scripted_fix(latency_s)) as server:
         suite = write_echo_task(Path(scratch))
         profile = ModelProfile(name="scripted", provider="openai", model="scripted", base_url=server.url,
                                max_connections=max(workers))
         for count in workers:
             spec = RunSpec(name=f"bench-w{count}", models=["scripted"], suites=[str(suite)], epochs=attempts, workers=count)
-            started = time.perf_counter()
+            started, cpu, own = time.perf_counter(), cpu_times(), time.process_time()
             Runner(spec, engine, client, [profile], load_tasks(spec)).run()
-            walls[count] = time.perf_counter() - started
+            walls[count], busy[str(count)] = time.perf_counter() - started, busy_share(cpu, cpu_times())
+            own_cpu[str(count)] = time.process_time() - own
             solved[str(count)] = sum(row.solved for row in run_attempts(engine, spec.name))
-    return {"wall_s": {str(count): wall for count, wall in walls.items()}, "solved": solved,
+    return {"wall_s": {str(count): wall for count, wall in walls.items()}, "solved": solved, "cpu_busy": busy,
+            "harness_cpu_s": own_cpu, "cpus": os.cpu_count(),
             "efficiency": concurrency_efficiency(walls), "calls_per_attempt": 2}
 
 

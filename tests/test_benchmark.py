@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from agentbench.benchmark import concurrency_efficiency, main, overhead_share, ratio, target_met
+from agentbench.benchmark import busy_share, concurrency_efficiency, main, overhead_share, ratio, target_met
 from agentbench.store import AttemptRow
 
 from conftest import FIXTURES
@@ -31,6 +31,11 @@ def test_concurrency_efficiency_is_w_fold_throughput():
     assert concurrency_efficiency({1: 32.0, 4: 10.0, 16: 4.0}) == {"1": 1.0, "4": 0.8, "16": 0.5}
 
 
+def test_busy_share_is_busy_jiffies_over_all():
+    assert busy_share((100, 400), (250, 600)) == 0.75
+    assert busy_share((0, 0), (0, 0)) is None
+
+
 def test_targets_compare_the_right_way():
     assert target_met("lifecycle_ratio", 1.3) and not target_met("lifecycle_ratio", 1.31)
     assert not target_met("overhead_share", 0.05) and target_met("overhead_share", 0.049)
@@ -47,6 +52,7 @@ def test_bench_measures_everything_and_writes_bench_json(tmp_path, capsys):
     assert 0 < document["overhead_share"] < 1
     assert set(document["concurrency_efficiency"]) == {"1", "2"} and document["concurrency_efficiency"]["1"] == 1.0
     assert document["raw"]["concurrency"]["solved"] == {"1": 2, "2": 2}
+    assert all(0 < share <= 1 for share in document["raw"]["concurrency"]["cpu_busy"].values())
     assert [row["solved"] for row in document["raw"]["oracle"]] == [True]
     assert len(document["raw"]["lifecycle"]["harness_s"]) == 2
     assert document["targets"]["concurrency_efficiency_16"]["met"] is None  # 16 workers were not measured

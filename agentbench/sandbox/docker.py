@@ -44,7 +44,7 @@ exit $code
 def docker_client() -> docker.DockerClient:
     """A client for the local engine, or one sentence saying how to get one."""
     try:
-        client = docker.from_env(timeout=120)
+        client = docker.from_env(timeout=120, max_pool_size=64)  # a connection per worker, reused
         client.ping()
     except docker.errors.DockerException as exc:
         raise UserError(
