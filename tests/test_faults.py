@@ -120,30 +120,18 @@ def test_sigterm_stops_the_run_removes_its_containers_and_records_no_cut_attempt
 # -- bad input: one sentence, exit code 2, nothing recorded -------------------------------------
 
 
-def test_invalid_task_yaml_is_one_line_naming_the_file(tmp_path, engine):
+@pytest.mark.parametrize("edit, problem", [
+    (lambda text: "prompt: [unclosed\ncheck: true\n", " is not valid YAML: "),
+    (lambda text: text.replace("limits: {steps: 10, seconds: 120}", "limits: {steps: many}"),
+     ": field `limits.steps` input should be a valid integer"),
+    (lambda text: text.replace("image: python", "image: rust-nightly"),
+     ": field `image` names 'rust-nightly', which is not a recipe"),
+], ids=["invalid-yaml", "wrong-type", "unknown-image"])
+def test_a_broken_task_yaml_is_one_line_naming_the_file_and_field(tmp_path, engine, edit, problem):
     suite, task = copy_tiny(tmp_path)
-    (task / "task.yaml").write_text("prompt: [unclosed\ncheck: true\n")
+    (task / "task.yaml").write_text(edit((task / "task.yaml").read_text()))
     line = one_sentence(agentbench("run", "--model", "oracle", "--suite", str(suite)))
-    assert line.startswith(f"error: {task / 'task.yaml'} is not valid YAML: ")
-    assert not list_runs(engine)
-
-
-def test_task_field_of_the_wrong_type_names_the_field(tmp_path, engine):
-    suite, task = copy_tiny(tmp_path)
-    text = (task / "task.yaml").read_text()
-    (task / "task.yaml").write_text(text.replace("limits: {steps: 10, seconds: 120}", "limits: {steps: many}"))
-    line = one_sentence(agentbench("run", "--model", "oracle", "--suite", str(suite)))
-    assert line.startswith(f"error: {task / 'task.yaml'}: field `limits.steps` input should be a valid integer")
-    assert not list_runs(engine)
-
-
-def test_task_image_without_a_recipe_names_the_task_and_the_recipe(tmp_path, engine):
-    suite, task = copy_tiny(tmp_path)
-    text = (task / "task.yaml").read_text()
-    (task / "task.yaml").write_text(text.replace("image: python", "image: rust-nightly"))
-    line = one_sentence(agentbench("run", "--model", "oracle", "--suite", str(suite)))
-    assert line.startswith(f"error: {task / 'task.yaml'}: field `image` names 'rust-nightly', which is not a recipe")
-    assert "known: base, python" in line
+    assert line.startswith(f"error: {task / 'task.yaml'}{problem}")
     assert not list_runs(engine)
 
 
