@@ -20,6 +20,7 @@ from rich.table import Table
 
 from agentbench.benches import FolderBench
 from agentbench.errors import UserError, field_problem
+from agentbench.estimate import History, forecast
 from agentbench.grading import validate_task
 from agentbench.html_report import attempt_key, render_html
 from agentbench.lock import GROUPS, changed_groups, lock_warnings
@@ -31,7 +32,6 @@ from agentbench.report import (
     attempts_csv, build_report, comparisons, render_comparison, render_forecast, render_table, significant_regression,
     trajectory_text,
 )
-from agentbench.estimate import History, forecast
 from agentbench.runner import Runner, check_suite_ids, pending_attempts
 from agentbench.sandbox.docker import docker_client, remove_containers
 from agentbench.sandbox.images import ca_bundle_from_env, ensure_image, list_images, prune_images, recipe_names
