@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import Callable
 
 import httpx
+
+from agentbench.store import ServerSampleRow
 
 # Each reading, by the names vLLM has exported it under across versions (newest first).
 GAUGES = {
@@ -19,20 +20,9 @@ GAUGES = {
 }
 
 
-@dataclass(frozen=True)
-class ServerSample:
-    """One reading of a server's load; a field is None where the server does not export it."""
-
-    at_s: float
-    running: float | None = None
-    waiting: float | None = None
-    kv_cache_usage: float | None = None
-    prefix_hits: float | None = None
-    prefix_queries: float | None = None
-
-
-def parse_metrics(text: str, at_s: float = 0.0) -> ServerSample:
-    """The readings in a Prometheus text exposition, summed over label sets (e.g. engines)."""
+def parse_metrics(text: str, at_s: float = 0.0) -> ServerSampleRow:
+    """The readings in a Prometheus text exposition, summed over label sets (e.g. engines); a
+    reading the server does not export is None. The row's server is the caller's to set."""
     totals: dict[str, float] = {}
     for line in text.splitlines():
         if not line or line.startswith("#"):
@@ -44,13 +34,13 @@ def parse_metrics(text: str, at_s: float = 0.0) -> ServerSample:
         except ValueError:
             continue
     readings = {field: next((totals[n] for n in names if n in totals), None) for field, names in GAUGES.items()}
-    return ServerSample(at_s=at_s, **readings)
+    return ServerSampleRow(at_s=at_s, **readings)
 
 
 class MetricsSampler:
     """Reads `url` every `interval_s` seconds on a daemon thread and hands each sample on."""
 
-    def __init__(self, url: str, on_sample: Callable[[ServerSample], None], interval_s: float = 5.0):
+    def __init__(self, url: str, on_sample: Callable[[ServerSampleRow], None], interval_s: float = 5.0):
         self.url = url
         self.on_sample = on_sample
         self.interval_s = interval_s

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from agentbench.models.endpoint import Endpoint
 from agentbench.models.pricing import gpu_seconds_cost_usd, share_by_tokens
 from agentbench.models.profiles import ModelProfile
-from agentbench.models.server_metrics import MetricsSampler, ServerSample
+from agentbench.models.server_metrics import MetricsSampler
 from agentbench.models.vllm import VllmServer
 from agentbench.paths import results_dir
 from agentbench.store import AttemptRow, ServerRow, ServerSampleRow, utcnow
@@ -66,9 +66,10 @@ class RunServers:
                 settle_self_hosted(self.engine, self.run)
 
     def _sample(self, row_id: int, root: str) -> None:
-        def store(sample: ServerSample) -> None:
+        def store(sample: ServerSampleRow) -> None:
+            sample.server_id = row_id
             with Session(self.engine) as session:
-                session.add(ServerSampleRow(server_id=row_id, **vars(sample)))
+                session.add(sample)
                 session.commit()
 
         self.stack.enter_context(MetricsSampler(f"{root}/metrics", store, sample_interval_s()))
