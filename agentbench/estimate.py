@@ -77,7 +77,6 @@ def forecast(cells: list[tuple[str, str, str]], history: History, profiles: dict
         if expected is None:
             config["unknown"] += 1
             continue
-        config["basis"] = len(history.by_config.get((model, agent), []))
         config["prompt_tokens"] += expected.prompt_tokens
         config["completion_tokens"] += expected.completion_tokens
         config["attempt_s"] += expected.wall_s
@@ -85,6 +84,7 @@ def forecast(cells: list[tuple[str, str, str]], history: History, profiles: dict
         config["cost_usd"] = None if cost is None or config["cost_usd"] is None else config["cost_usd"] + cost
     wall_hours = sum(c["attempt_s"] for c in configs.values()) / workers / 3600
     for config in configs.values():
+        config["basis"] = len(history.by_config.get((config["model"], config["agent"]), []))
         profile = profiles[config["model"]]
         if profile.prices.gpu_hour is not None and profile.gpus:
             config["cost_usd"] = wall_hours * profile.gpus * profile.prices.gpu_hour

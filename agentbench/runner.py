@@ -87,6 +87,7 @@ class Runner:
         self._left_lock = threading.Lock()
         self.served: dict[str, dict] = {}  # per profile: what its server reports (model id, version)
         self.image_digests: dict[str, str] = {}  # per image the attempts ran in
+        self.task_hashes = {task.id: task.content_hash for task in tasks}  # read once: the lock is written twice
         self.cap: CostCap | None = None
         self.history = History([])
 
@@ -333,8 +334,7 @@ class Runner:
     def _record_lock(self, starting: bool = False) -> None:
         """Store the run's lock record, keeping the images of a resumed run's earlier sessions;
         when a session starts, note what else changed since the last one."""
-        lock = build_lock(self.spec, self.profiles, {task.id: task.content_hash for task in self.tasks}, self.served,
-                          dict(self.image_digests))
+        lock = build_lock(self.spec, self.profiles, self.task_hashes, self.served, dict(self.image_digests))
         changed: list[str] = []
         with Session(self.engine) as session:
             row = session.get(RunRow, self.spec.name)

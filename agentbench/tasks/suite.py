@@ -26,7 +26,9 @@ def load_suite(suite: str, only: list[str] | None = None) -> list[Task]:
     """Every task of a suite, sorted by id; `only` keeps the ids (or names) listed."""
     root = suite_path(suite)
     name = root.name
-    tasks = [load_task(folder, f"{name}/{folder.name}") for folder in sorted(root.iterdir()) if (folder / "task.yaml").is_file()]
+    recipes = recipe_names()
+    tasks = [load_task(folder, f"{name}/{folder.name}", recipes) for folder in sorted(root.iterdir())
+             if (folder / "task.yaml").is_file()]
     if not tasks:
         raise UserError(f"Suite {suite!r} ({root}) holds no task folders with a task.yaml.")
     if only:
@@ -38,8 +40,8 @@ def load_suite(suite: str, only: list[str] | None = None) -> list[Task]:
     return tasks
 
 
-def load_task(folder: Path, task_id: str) -> Task:
-    """One task folder, with every problem named by file and field."""
+def load_task(folder: Path, task_id: str, recipes: list[str]) -> Task:
+    """One task folder, with every problem named by file and field; its image one of `recipes`."""
     path = folder / "task.yaml"
     try:
         raw = yaml.safe_load(path.read_text())
@@ -57,7 +59,6 @@ def load_task(folder: Path, task_id: str) -> Task:
             raise UserError(f"{path}: field `{field}` names {target}, which is not a folder.")
     if spec.solution is not None and not (folder / spec.solution).is_file():
         raise UserError(f"{path}: field `solution` names {folder / spec.solution}, which does not exist.")
-    recipes = recipe_names()
     if spec.image not in recipes:
         raise UserError(f"{path}: field `image` names {spec.image!r}, which is not a recipe under {sandboxes_dir()} "
                         f"(known: {', '.join(recipes)}).")
