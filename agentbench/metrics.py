@@ -90,7 +90,8 @@ def config_summary(attempts: Sequence[dict]) -> dict:
         "retries": sum(a["retries"] for a in attempts),
         "gpu_s": total_cost(a["gpu_s"] for a in attempts),
         "gpu_s_per_solved": gpu_seconds_per_solved_of(attempts),
-        "gpu_s_per_solved_ci95": bootstrap_interval(list(attempts), gpu_seconds_per_solved_of),
+        "gpu_s_per_solved_ci95": (None if all(a["gpu_s"] is None for a in attempts)  # API models: no resampling
+                                  else bootstrap_interval(list(attempts), gpu_seconds_per_solved_of)),
         "cost_usd": cost,
         "cost_per_attempt_usd": None if cost is None or not attempts else cost / len(attempts),
         "cost_per_solved_usd": per_solved(cost, solved),

@@ -26,10 +26,10 @@ class SwebenchBench:
     def prepare(self, tasks: list[SwebenchTask]) -> list[str]:
         for task in tasks:
             self.images.check(task.instance)
-        if self.images.mode == "pull":
-            if tasks:  # the first pull says whether a registry answers, before any attempt starts
-                self._built[tasks[0].id] = self.images.instance(tasks[0].instance)
-            return []
+        if self.images.mode != "build" and tasks:  # the first pull says whether a registry answers, before any attempt starts
+            self._built[tasks[0].id] = self.images.instance(tasks[0].instance)
+            if self.images.mode == "pull" or not self.images.registry_down.is_set():
+                return []  # pulled images need no environments built here
         notes, environments = [], {}
         for task in tasks:
             deviation = self.images.python(task.instance).deviation
