@@ -203,7 +203,8 @@ def compare(
         raise UserError(f"Unknown --factor {', '.join(unknown)}; known: {', '.join(GROUPS)}.")
     engine = open_store()
     documents = [build_report(get_run(engine, name), run_attempts(engine, name)) for name in (baseline, candidate)]
-    results = comparisons(documents[0]["attempts"], documents[1]["attempts"])
+    broken = set(documents[0]["broken_tasks"]) | set(documents[1]["broken_tasks"])
+    results = comparisons(documents[0]["attempts"], documents[1]["attempts"], broken)
     if not results:
         raise UserError(f"Runs {baseline!r} and {candidate!r} share no (model, agent) configuration to compare.")
     _warn_about_locks(documents, [(r["baseline"], r["candidate"]) for r in results], factors)

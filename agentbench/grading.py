@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import docker
 
+from agentbench.evidence import CANNOT_START, Canary, expected_tests, judge, read_evidence
 from agentbench.sandbox.docker import DockerSandbox
 from agentbench.tasks import Task
 from agentbench.workspace import prepare_workspace
@@ -22,6 +23,10 @@ OUTPUT_TAIL_CHARS = 4000
 
 class GraderError(Exception):
     """The grader could not reach a verdict (no test output, say): the harness's failure, not the agent's."""
+
+
+class BrokenTask(GraderError):
+    """The task's check cannot run even on the untouched workspace: the task's fault, not worth a retry."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class Verdict:
     """The grader's decision and the evidence for it."""
 
     solved: bool
-    status: str  # passed | failed | patch_failed | check_timeout
+    status: str  # passed | failed | tampered | patch_failed | patch_rejected | check_timeout
     exit_code: int | None
     output: str
     duration_s: float
@@ -53,8 +58,10 @@ class Verdict:
 
 
 def grade(client: docker.DockerClient, image: str, task: Task, patch: str, labels: dict[str, str] | None = None) -> Verdict:
-    """Apply `patch` to a pristine workspace in a fresh offline container and run the check."""
+    """Apply `patch` to a pristine workspace in a fresh offline container, run the check armed
+    with the evidence plugin, and judge by the evidence (agentbench.evidence)."""
     started = time.monotonic()
+    canary = Canary.new()
     with DockerSandbox.start(client, image, labels={"agentbench.role": "grader", **(labels or {})}, network=False,
                              workdir=task.workdir) as box:
         prepare_workspace(box, task)
@@ -64,9 +71,38 @@ def grade(client: docker.DockerClient, image: str, task: Task, patch: str, label
             if applied.exit_code != 0:
                 return Verdict(False, "patch_failed", applied.exit_code, applied.output[-OUTPUT_TAIL_CHARS:], time.monotonic() - started)
         box.copy_in(task.tests_dir, TESTS_PATH)
-        check = box.exec(task.spec.check, timeout=CHECK_TIMEOUT_S)
-    status = "check_timeout" if check.timed_out else ("passed" if check.exit_code == 0 else "failed")
-    return Verdict(status == "passed", status, check.exit_code, check.output[-OUTPUT_TAIL_CHARS:], time.monotonic() - started)
+        for path, content in canary.files().items():
+            box.write_file(path, content)
+        check = box.exec(canary.environment() + task.spec.check, timeout=CHECK_TIMEOUT_S)
+        evidence = read_evidence(read_or_none(box, canary.results_file))
+    output, elapsed = check.output[-OUTPUT_TAIL_CHARS:], time.monotonic() - started
+    if check.timed_out:
+        return Verdict(False, "check_timeout", check.exit_code, output, elapsed)
+    if check.exit_code in CANNOT_START and not evidence.loaded:
+        if not patch.strip():
+            raise BrokenTask(f"task {task.id}: its check cannot start (exit {check.exit_code}): {output.strip()[-500:]}")
+        grade(client, image, task, "", labels)  # raises BrokenTask when the untouched workspace cannot run it either
+        return Verdict(False, "failed", check.exit_code, f"{output}\nthe check could not start after this patch", elapsed)
+    if not _is_pytest_suite(task):
+        status = "passed" if check.exit_code == 0 else "failed"
+        return Verdict(status == "passed", status, check.exit_code, output, elapsed)
+    judgement = judge(check.exit_code, evidence, canary, expected_tests(task.tests_dir), TESTS_PATH, patch, task.workdir)
+    if judgement.reason:
+        output = f"{output}\nagentbench: {judgement.reason}"
+    return Verdict(judgement.status == "passed", judgement.status, check.exit_code, output, elapsed)
+
+
+def _is_pytest_suite(task: Task) -> bool:
+    """Whether the hidden tests are pytest files, so the check's verdict can rest on evidence."""
+    return bool(expected_tests(task.tests_dir))
+
+
+def read_or_none(box: DockerSandbox, path: str) -> str | None:
+    """A file's text in the container, or None when it is not there."""
+    try:
+        return box.read_file(path)
+    except (FileNotFoundError, IsADirectoryError):
+        return None
 
 
 @dataclass(frozen=True)

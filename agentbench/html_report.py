@@ -30,6 +30,7 @@ def render_html(report: dict, trajectories: dict[str, str]) -> str:
         f"<p>status {escape(report['status'])}, agentbench {escape(report['agentbench_version'])}, "
         f"created {escape(report['created_at'])}. Baselines are marked <span class='baseline'>(baseline)</span>.</p>",
         _config_table(configs),
+        _broken(report),
         _models(report),
         "<h2>Frontiers and anytime curves</h2><div class='plots'>",
         _scatter(configs, colours, "cost_per_attempt_usd", "cost per task (USD)", "Success vs cost per task"),
@@ -46,6 +47,12 @@ def render_html(report: dict, trajectories: dict[str, str]) -> str:
     return f"<!doctype html><html><head><meta charset='utf-8'><title>agentbench {escape(report['run'])}</title><style>{STYLE}</style></head><body>{body}</body></html>"
 
 
+def _broken(report: dict) -> str:
+    """Tasks whose grading is broken (the oracle failed them, or their check cannot start)."""
+    items = [f"<li>{escape(task)}: {escape(why)}</li>" for task, why in report.get("broken_tasks", {}).items()]
+    return f"<h2>Broken tasks</h2><p>Their verdicts say nothing about the agents.</p><ul>{''.join(items)}</ul>" if items else ""
+
+
 def _models(report: dict) -> str:
     """The prices each model was charged at, with their dates, and its vLLM servers' load."""
     items = [f"<li>{escape(model)}: {escape(prices['text'])}</li>" for model, prices in report.get("prices", {}).items()]
@@ -58,14 +65,14 @@ def attempt_key(attempt: dict) -> str:
 
 
 def _config_table(configs: list[dict]) -> str:
-    head = "".join(f"<th>{h}</th>" for h in ("model", "agent", "solved", "rate [95% CI]", "errors", "median wall", "p90 wall",
+    head = "".join(f"<th>{h}</th>" for h in ("model", "agent", "solved", "rate [95% CI]", "tampered", "errors", "median wall", "p90 wall",
                                             "tokens/solved", "cost/solved", "output tok/s", "frontier"))
     rows = []
     for c in configs:
         model = escape(c["model"]) + (" <span class='baseline'>(baseline)</span>" if c["baseline"] else "")
         rate = "-" if c["rate"] is None else f"{c['rate']:.0%} [{c['ci95'][0]:.0%}, {c['ci95'][1]:.0%}]"
         frontier = "+".join(axis for axis, placed in c["frontier"].items() if placed) or "-"
-        cells = [model, escape(c["agent"]), f"{c['solved']}/{c['attempts'] - c['errors']}", rate, str(c["errors"]),
+        cells = [model, escape(c["agent"]), f"{c['solved']}/{c['attempts'] - c['errors']}", rate, str(c["tampered"]), str(c["errors"]),
                  _num(c["wall_s_median"], "{:.1f} s"), _num(c["wall_s_p90"], "{:.1f} s"), _num(c["tokens_per_solved"], "{:,.0f}"),
                  _num(c["cost_per_solved_usd"], "${:.4f}"), _num(c["output_tokens_per_s"], "{:.1f}"), frontier]
         rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
@@ -138,7 +145,7 @@ def _effects(effects: dict) -> str:
     for factor, levels in effects.items():
         for level, e in levels.items():
             interval = e["cost_per_solved_ci95"]
-            cost = _num(e["cost_per_solved_usd"], "${:.4f}") + (f" [${interval[0]:.4f}, ${interval[1]:.4f}]" if interval else "")
+            cost = _num(e["cost_per_solved_usd"], "${:.4f}") + (f" [${interval[0]:.4f}, {_num(interval[1], '${:.4f}', 'unbounded')}]" if interval else "")
             rows.append(f"<tr><td>{escape(factor)}</td><td>{escape(level)}</td><td>{e['attempts']}</td><td>{e['rate']:.0%} "
                         f"[{e['ci95'][0]:.0%}, {e['ci95'][1]:.0%}]</td><td>{e['rate_effect']:+.0%}</td><td>{cost}</td>"
                         f"<td>{_num(e['cost_effect_usd'], '{:+.4f}')}</td></tr>")
@@ -181,5 +188,5 @@ def _anchor(attempt: dict) -> str:
     return "a-" + hashlib.sha1(attempt_key(attempt).encode()).hexdigest()[:12]
 
 
-def _num(value, fmt: str) -> str:
-    return "n/a" if value is None else fmt.format(value)
+def _num(value, fmt: str, missing: str = "n/a") -> str:
+    return missing if value is None else fmt.format(value)

@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import math
-import random
 from statistics import median as _median
 from typing import Iterable, Sequence
 
-Z95 = 1.959963984540054
-
-
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval for a binomial proportion; (0, 1) when n is 0."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return (max(0.0, centre - half), min(1.0, centre + half))
+from agentbench.intervals import bootstrap_interval, clustered_rate_interval, quantile, task_bootstrap_interval
 
 
 def rate(successes: int, n: int) -> float | None:
@@ -55,27 +43,42 @@ def errors_by_kind(attempts: list[dict]) -> dict[str, int]:
     return dict(sorted(kinds.items()))
 
 
+def broken_tasks(attempts: Sequence[dict]) -> dict[str, str]:
+    """Tasks whose own grading is broken, with why: the grader found the check unable to start,
+    or the `oracle` baseline (the task's reference solution) did not solve it."""
+    broken: dict[str, str] = {}
+    for a in attempts:
+        if a.get("grade_status") == "broken":
+            broken[a["task"]] = "its check cannot start"
+        elif a["model"] == "oracle" and a["baseline"] and a["status"] != "error" and not a["solved"]:
+            broken.setdefault(a["task"], f"the oracle's reference solution was graded {a['grade_status'] or a['status']}")
+    return dict(sorted(broken.items()))
+
+
 def config_summary(attempts: Sequence[dict]) -> dict:
     """Rate, interval, time, tokens and cost for the attempts of one configuration.
 
     Attempts whose status is `error` (the harness or the endpoint failed, not the agent) are
-    counted apart and left out of the rate. pass@k and pass^k are given for every k up to
+    counted apart and left out of the rate; `tampered` ones count as unsolved and are counted too. pass@k and pass^k are given for every k up to
     the fewest graded epochs any task has, when that is more than one.
     """
     graded = [a for a in attempts if a["status"] != "error"]
     solved = sum(1 for a in graded if a["solved"])
-    low, high = wilson_interval(solved, len(graded))
+    counts = per_task(attempts)
+    low, high = clustered_rate_interval(list(counts.values()))
     prompt = sum(a["prompt_tokens"] for a in attempts)
     completion = sum(a["completion_tokens"] for a in attempts)
     cost = total_cost(a["cost_usd"] for a in attempts)
     walls = [a["wall_s"] for a in graded]
-    counts = per_task(attempts)
     epochs = min((n for n, _ in counts.values()), default=0)
     ks = range(1, epochs + 1) if epochs > 1 else range(0)
     return {
         "attempts": len(attempts),
         "errors": len(attempts) - len(graded),
         "errors_by_kind": errors_by_kind(attempts),
+        "tampered": sum(1 for a in attempts if a["status"] == "tampered"),
+        "retry_tokens": sum(a.get("retry_tokens", 0) for a in attempts),
+        "retry_cost_usd": total_cost(a.get("retry_cost_usd", 0.0) for a in attempts),
         "solved": solved,
         "rate": rate(solved, len(graded)),
         "ci95": [round(low, 4), round(high, 4)],
@@ -84,34 +87,25 @@ def config_summary(attempts: Sequence[dict]) -> dict:
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "tokens_per_solved": per_solved(prompt + completion, solved),
-        "tokens_per_solved_ci95": bootstrap_interval(list(attempts), tokens_per_solved_of),
+        "tokens_per_solved_ci95": per_solved_interval(attempts, tokens_per_solved_of),
         "wall_s_per_solved": wall_per_solved_of(attempts),
-        "wall_s_per_solved_ci95": bootstrap_interval(list(attempts), wall_per_solved_of),
+        "wall_s_per_solved_ci95": per_solved_interval(attempts, wall_per_solved_of),
         "retries": sum(a["retries"] for a in attempts),
         "gpu_s": total_cost(a["gpu_s"] for a in attempts),
         "gpu_s_per_solved": gpu_seconds_per_solved_of(attempts),
         "gpu_s_per_solved_ci95": (None if all(a["gpu_s"] is None for a in attempts)  # API models: no resampling
-                                  else bootstrap_interval(list(attempts), gpu_seconds_per_solved_of)),
+                                  else per_solved_interval(attempts, gpu_seconds_per_solved_of)),
         "cost_usd": cost,
         "cost_per_attempt_usd": None if cost is None or not attempts else cost / len(attempts),
         "cost_per_solved_usd": per_solved(cost, solved),
-        "cost_per_solved_ci95": bootstrap_interval(list(attempts), cost_per_solved_of),
+        "cost_per_solved_ci95": per_solved_interval(attempts, cost_per_solved_of),
         "output_tokens_per_s": output_tokens_per_second(attempts),
         "time_breakdown": time_breakdown(attempts),
         "pass_at_k": {str(k): mean_over_tasks(counts, pass_at_k, k) for k in ks},
+        "pass_at_k_ci95": {str(k): task_bootstrap_interval(graded, lambda sample, k=k: mean_over_tasks(per_task(sample), pass_at_k, k))
+                           for k in ks},
         "pass_hat_k": {str(k): mean_over_tasks(counts, pass_hat_k, k) for k in ks},
     }
-
-
-def quantile(values: Iterable[float], q: float) -> float | None:
-    """The q-quantile with linear interpolation between order statistics (numpy's default)."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    position = (len(ordered) - 1) * q
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -172,21 +166,11 @@ def pareto_frontier(points: dict[str, tuple[float | None, float | None]]) -> dic
     return result
 
 
-def bootstrap_interval(samples: Sequence, statistic, resamples: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float] | None:
-    """Percentile bootstrap interval of `statistic` over resampled `samples` (seeded, so
-    deterministic); resamples where the statistic is undefined (None) are dropped."""
-    if not samples:
-        return None
-    rng = random.Random(seed)
-    values = []
-    for _ in range(resamples):
-        value = statistic([samples[rng.randrange(len(samples))] for _ in samples])
-        if value is not None:
-            values.append(value)
-    if not values:
-        return None
-    tail = (1 - level) / 2
-    return (quantile(values, tail), quantile(values, 1 - tail))
+def per_solved_interval(attempts: Sequence[dict], statistic) -> list | None:
+    """A per-solved ratio's interval, resampling tasks; its upper end None (unbounded) when too
+    many resamples hold no solve."""
+    interval = task_bootstrap_interval(list(attempts), statistic, unbounded_when_none=True)
+    return None if interval is None else list(interval)
 
 
 def cost_per_solved_of(attempts: Sequence[dict]) -> float | None:
@@ -205,13 +189,14 @@ def wall_per_solved_of(attempts: Sequence[dict]) -> float | None:
     return per_solved(sum(a["wall_s"] for a in attempts), sum(1 for a in attempts if a["solved"]))
 
 
-def paired_comparison(baseline: Sequence[dict], candidate: Sequence[dict]) -> dict:
-    """Per-task comparison of two configurations on the tasks both attempted.
+def paired_comparison(baseline: Sequence[dict], candidate: Sequence[dict], broken: Iterable[str] = ()) -> dict:
+    """Per-task comparison of two configurations on the tasks both attempted, leaving out
+    `broken` tasks (no verdict on them says anything about an agent).
 
     A task counts as solved by a configuration when at least half of its graded epochs were.
     """
     base, cand = per_task(baseline), per_task(candidate)
-    shared = sorted(set(base) & set(cand))
+    shared = sorted(set(base) & set(cand) - set(broken))
 
     def solved(counts, task):
         n, c = counts[task]
@@ -233,6 +218,7 @@ def paired_comparison(baseline: Sequence[dict], candidate: Sequence[dict]) -> di
 
     return {
         "tasks": len(shared),
+        "broken_left_out": sorted(set(base) & set(cand) & set(broken)),
         "baseline_rate": base_rate,
         "candidate_rate": cand_rate,
         "regressed": regressed,
@@ -315,9 +301,9 @@ def main_effects(attempts: Sequence[dict], factor: str) -> dict[str, dict]:
             "attempts": len(group),
             "rate": rate(solved, len(group)),
             "rate_effect": rate(solved, len(group)) - overall_rate,
-            "ci95": list(wilson_interval(solved, len(group))),
+            "ci95": list(clustered_rate_interval(list(per_task(group).values()))),
             "cost_per_solved_usd": cost,
             "cost_effect_usd": None if cost is None or overall_cost is None else cost - overall_cost,
-            "cost_per_solved_ci95": bootstrap_interval([a for a in attempts if a[factor] == level], cost_per_solved_of),
+            "cost_per_solved_ci95": per_solved_interval([a for a in attempts if a[factor] == level], cost_per_solved_of),
         }
     return effects

@@ -9,7 +9,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from agentbench.metrics import anytime_curve, config_summary, main_effects, paired_comparison, pareto_frontier, server_load
+from agentbench.metrics import anytime_curve, broken_tasks, config_summary, main_effects, paired_comparison, pareto_frontier, server_load
 from agentbench.models.pricing import price_text
 from agentbench.models.profiles import ModelProfile
 from agentbench.store import AttemptRow, RunRow, ServerRow, ServerSampleRow, StepRow
@@ -23,7 +23,8 @@ def attempt_record(row: AttemptRow) -> dict:
         "wall_s": round(row.wall_s, 3), "model_s": round(row.model_s, 3), "tool_s": round(row.tool_s, 3),
         "grade_s": round(row.grade_s, 3), "queue_s": round(row.queue_s, 3), "retries": row.retries, "steps": row.steps,
         "prompt_tokens": row.prompt_tokens, "completion_tokens": row.completion_tokens, "cached_tokens": row.cached_tokens,
-        "cost_usd": row.cost_usd, "gpu_s": row.gpu_s,
+        "cost_usd": row.cost_usd, "gpu_s": row.gpu_s, "infra_retries": row.infra_retries, "retry_tokens": row.retry_tokens,
+        "retry_cost_usd": row.retry_cost_usd, "retry_wall_s": round(row.retry_wall_s, 3),
         "f2p_passed": row.f2p_passed, "f2p_failed": row.f2p_failed, "p2p_passed": row.p2p_passed, "p2p_failed": row.p2p_failed,
         "flags": [flag for flag in row.flags.split(",") if flag],
     }
@@ -67,6 +68,7 @@ def build_report(run: RunRow, rows: list[AttemptRow], servers: list[tuple[Server
         "prices": prices_record(run),
         "servers": servers_record(list(servers)),
         "notes": json.loads(run.notes_json or "[]"),
+        "broken_tasks": broken_tasks(attempts),
         "lock": json.loads(run.lock_json or "{}"),
         "attempts": attempts,
     }
@@ -98,8 +100,9 @@ def attempts_csv(report: dict) -> str:
     return buffer.getvalue()
 
 
-def comparisons(baseline_rows: list[dict], candidate_rows: list[dict]) -> list[dict]:
-    """Paired comparisons of the configurations two runs share (or of their only ones)."""
+def comparisons(baseline_rows: list[dict], candidate_rows: list[dict], broken: set[str] = frozenset()) -> list[dict]:
+    """Paired comparisons of the configurations two runs share (or of their only ones), on the
+    tasks that are not `broken`."""
     def by_config(rows):
         groups: dict[tuple[str, str], list[dict]] = {}
         for row in rows:
@@ -111,7 +114,7 @@ def comparisons(baseline_rows: list[dict], candidate_rows: list[dict]) -> list[d
     if not pairs and len(base) == 1 and len(cand) == 1:
         pairs = [(next(iter(base)), next(iter(cand)))]
     return [
-        {"baseline": "/".join(b), "candidate": "/".join(c), **paired_comparison(base[b], cand[c])}
+        {"baseline": "/".join(b), "candidate": "/".join(c), **paired_comparison(base[b], cand[c], broken)}
         for b, c in pairs
     ]
 
@@ -133,6 +136,8 @@ def render_comparison(results: list[dict], alpha: float, console: Console) -> No
     for r in results:
         if r["regressed"]:
             console.print(f"regressed ({r['candidate']}): {', '.join(r['regressed'])}", highlight=False, markup=False)
+        if r["broken_left_out"]:
+            console.print(f"left out as broken tasks: {', '.join(r['broken_left_out'])}", highlight=False, markup=False)
 
 
 def significant_regression(result: dict, alpha: float) -> bool:
@@ -147,13 +152,14 @@ def _pct(value: float | None) -> str:
 def render_table(report: dict, console: Console) -> None:
     """The per-configuration table a person reads at the end of a run."""
     table = Table(title=f"run {report['run']} ({report['status']})")
-    for column in ("model", "agent", "solved", "rate [95% CI]", "errors", "median wall", "tokens/solved", "out tok/s", "cost", "cost/solved", "frontier"):
+    for column in ("model", "agent", "solved", "rate [95% CI]", "tampered", "errors", "median wall", "tokens/solved", "out tok/s",
+                   "cost", "cost/solved", "frontier"):
         table.add_column(column, justify="left" if column in ("model", "agent") else "right")
     for c in report["configs"]:
         model = f"{c['model']} (baseline)" if c["baseline"] else c["model"]
         graded = c["attempts"] - c["errors"]
         table.add_row(
-            model, c["agent"], f"{c['solved']}/{graded}", _rate(c), _errors(c), _seconds(c["wall_s_median"]),
+            model, c["agent"], f"{c['solved']}/{graded}", _rate(c), str(c["tampered"]), _errors(c), _seconds(c["wall_s_median"]),
             _count(c["tokens_per_solved"]), _count(c["output_tokens_per_s"]), _usd(c["cost_usd"]), _usd(c["cost_per_solved_usd"]),
             _frontier(c),
         )
@@ -164,6 +170,12 @@ def render_table(report: dict, console: Console) -> None:
         console.print(f"[dim]{server_line(server)}[/]", highlight=False)
     for note in report["notes"]:
         console.print(f"[yellow]note: {note}[/]", highlight=False)
+    for c in report["configs"]:
+        if c["retry_tokens"] or c["retry_cost_usd"]:
+            console.print(f"[dim]retries: {config_label(c)} spent {_count(c['retry_tokens'])} tokens and "
+                          f"{_usd(c['retry_cost_usd'])} on tries the harness repeated (in its totals)[/]", highlight=False)
+    for task, why in report["broken_tasks"].items():
+        console.print(f"[red]broken task: {task}: {why}; its verdicts say nothing about the agents[/]", highlight=False)
     for attempt in report["attempts"]:
         if attempt["flags"]:
             console.print(f"[yellow]flagged: {attempt['task']} {attempt['model']}/{attempt['agent']}#{attempt['epoch']} "

@@ -26,9 +26,9 @@ from agentbench.benches import Bench, FolderBench, RunnableTask
 from agentbench.cost_cap import CostCap
 from agentbench.errors import UserError
 from agentbench.estimate import History, expected_cost_usd
-from agentbench.grading import GraderError, test_columns
+from agentbench.grading import BrokenTask, GraderError, Verdict, read_or_none, test_columns
 from agentbench.lock import build_lock, changed_groups
-from agentbench.lookups import lookup_flags
+from agentbench.lookups import GIT_TRACE_PATH, TRACE_SETUP, lookup_flags, traced_git_commands
 from agentbench.models.builtin import BuiltinModels
 from agentbench.models.calls import ModelCaller
 from agentbench.models.endpoint import Endpoint, check_reachable, endpoint_for, served_facts
@@ -39,8 +39,9 @@ from agentbench.models.vllm import check_can_serve
 from agentbench.sandbox import SandboxError
 from agentbench.sandbox.docker import DockerSandbox, remove_containers
 from agentbench.spec import RunSpec
+from agentbench.metrics import total_cost
 from agentbench.store import AttemptRow, RunRow, StepRow, attempt_id, attempts_of_models, utcnow
-from agentbench.workspace import workspace_diff
+from agentbench.workspace import WorkspaceRejected, workspace_diff
 
 INFRA_STOPS = {"model_error", "sandbox_error", "grader_error"}  # the endpoint's or the harness's failure, not the agent's
 RETRIED_STOPS = {"sandbox_error", "grader_error"}  # model calls have their own retries
@@ -169,14 +170,16 @@ class Runner:
         if not self._may_start(attempt):
             self._attempt_done(attempt.task)
             return None
+        earlier: list[AttemptRow] = []
         for tries in range(self.spec.infra_retries + 1):
-            row = self._try(attempt)
+            row = self._try(attempt, tries, total_cost(r.cost_usd for r in earlier) or 0.0)
             if row is None:
                 return None
-            row.infra_retries = tries
-            if row.stop_reason not in RETRIED_STOPS or tries == self.spec.infra_retries:
+            if not retryable(row) or tries == self.spec.infra_retries:
                 break
+            earlier.append(row)
             self.on_status(f"{row.task} {row.model}/{row.agent}#{row.epoch}: {row.stop_reason} ({row.detail[:200]}); trying again")
+        add_earlier_tries(row, earlier)
         self._attempt_done(attempt.task)
         with Session(self.engine) as session:
             session.add(row)
@@ -202,19 +205,21 @@ class Runner:
             self.on_status(f"cost cap ${self.cap.max_usd:g} reached (${self.cap.spent_usd:.4f} spent): no new attempt starts")
         return False
 
-    def _try(self, attempt: Attempt) -> AttemptRow | None:
-        """One try of an attempt, its steps stored as they happen and the row returned unsaved."""
+    def _try(self, attempt: Attempt, number: int, spent_before: float) -> AttemptRow | None:
+        """One try of an attempt, its steps stored as they happen and the row returned unsaved;
+        the first try clears steps an interrupted session left."""
         if self.stopping.is_set():
             return None
         key = self._id(attempt)
-        with Session(self.engine) as session:
-            session.exec(delete(StepRow).where(StepRow.attempt_id == key))
-            session.commit()
+        if number == 0:
+            with Session(self.engine) as session:
+                session.exec(delete(StepRow).where(StepRow.attempt_id == key))
+                session.commit()
         steps: list[Step] = []
         started_at, started = utcnow(), time.monotonic()
         labels = {**self.labels, "agentbench.role": "agent"}
         task, bench = attempt.task, self.benches[attempt.task.kind]
-        patch, verdict = "", None
+        patch, verdict, ran = "", None, []
         try:
             image = bench.image(task)  # a task's first attempt may build its image: not the attempt's time
             self._note_image(image)
@@ -222,22 +227,30 @@ class Runner:
             network = task.network or self.spec.network
             with DockerSandbox.start(self.client, image, labels=labels, network=network, workdir=task.workdir) as box:
                 bench.setup(box, task)
-                stop = self._run_agent(attempt, box, key, steps)
+                box.exec(TRACE_SETUP)  # git records what it runs: look-ups are seen however they were spelled
+                stop = self._run_agent(attempt, box, key, steps, number, spent_before)
+                ran = traced_git_commands(read_or_none(box, GIT_TRACE_PATH))
                 if stop.reason not in INFRA_STOPS:
-                    patch = workspace_diff(box)
+                    try:
+                        patch = workspace_diff(box)
+                    except WorkspaceRejected as exc:
+                        verdict = Verdict(False, "patch_rejected", None, str(exc), 0.0)
         except (SandboxError, docker.errors.DockerException) as exc:
             stop = AttemptStopped("sandbox_error", str(exc))
         wall_s = time.monotonic() - started
-        if stop.reason not in INFRA_STOPS:
+        if stop.reason not in INFRA_STOPS and verdict is None:
             try:
                 verdict = bench.grade(task, patch, self.labels)
+            except BrokenTask as exc:
+                stop, verdict = AttemptStopped("grader_error", str(exc)), Verdict(False, "broken", None, str(exc), 0.0)
             except (GraderError, SandboxError, docker.errors.DockerException) as exc:
                 stop = AttemptStopped("grader_error", str(exc))
         if self.stopping.is_set():
             return None
-        return self._row(attempt, key, stop, steps, patch, verdict, wall_s, started_at)
+        return self._row(attempt, key, stop, steps, patch, verdict, wall_s, started_at, ran)
 
-    def _run_agent(self, attempt: Attempt, box: DockerSandbox, key: str, steps: list[Step]) -> AttemptStopped:
+    def _run_agent(self, attempt: Attempt, box: DockerSandbox, key: str, steps: list[Step], number: int,
+                   spent_before: float) -> AttemptStopped:
         endpoint, profile = self._endpoint(attempt), attempt.profile
         agent = get_agent(attempt.agent)
         budget = self.spec.budget.for_task(attempt.task.limits, agent.step_cap)
@@ -250,10 +263,10 @@ class Runner:
 
         def on_step(step: Step) -> None:
             steps.append(step)
-            self._store_step(key, step)
+            self._store_step(key, step, number)
             if self.cap:
                 tokens = [sum(getattr(s, field) for s in steps) for field in ("prompt_tokens", "completion_tokens", "cached_tokens")]
-                self.cap.spend(key, token_cost_usd(profile, *tokens) or 0.0)
+                self.cap.spend(key, spent_before + (token_cost_usd(profile, *tokens) or 0.0))
 
         try:
             agent.run(attempt.task.prompt, box, model, budget, on_step)
@@ -266,9 +279,9 @@ class Runner:
             return Endpoint(self.builtin.base_url(attempt.task.id), attempt.profile.resolved_model(), "none")
         return self.endpoints[attempt.profile.name]
 
-    def _store_step(self, key: str, step: Step) -> None:
+    def _store_step(self, key: str, step: Step, number: int) -> None:
         row = StepRow(
-            attempt_id=key, index=step.index, phase=step.phase, content=step.content, note=step.note,
+            attempt_id=key, try_number=number, index=step.index, phase=step.phase, content=step.content, note=step.note,
             tool_calls_json=json.dumps(step.tool_calls), tool_results_json=json.dumps(step.tool_results),
             prompt_tokens=step.prompt_tokens, completion_tokens=step.completion_tokens, cached_tokens=step.cached_tokens,
             model_s=step.model_s, tool_s=step.tool_s, queue_s=step.queue_s, ttft_s=step.ttft_s,
@@ -278,12 +291,15 @@ class Runner:
             session.add(row)
             session.commit()
 
-    def _row(self, attempt, key, stop, steps, patch, verdict, wall_s, started_at) -> AttemptRow:
+    def _row(self, attempt, key, stop, steps, patch, verdict, wall_s, started_at, ran) -> AttemptRow:
         prompt = sum(s.prompt_tokens for s in steps)
         completion = sum(s.completion_tokens for s in steps)
         cached = sum(s.cached_tokens for s in steps)
         solved = bool(verdict and verdict.solved)
-        status = "error" if stop.reason in INFRA_STOPS else ("solved" if solved else "unsolved")
+        if stop.reason in INFRA_STOPS:
+            status = "error"
+        else:
+            status = "solved" if solved else ("tampered" if verdict and verdict.status == "tampered" else "unsolved")
         return AttemptRow(
             id=key, run=self.spec.name, task=attempt.task.id, model=attempt.profile.name, agent=attempt.agent,
             epoch=attempt.epoch, baseline=attempt.profile.baseline, solved=solved, status=status,
@@ -294,7 +310,7 @@ class Runner:
             prompt_tokens=prompt, completion_tokens=completion, cached_tokens=cached,
             cost_usd=token_cost_usd(attempt.profile, prompt, completion, cached),
             **test_columns(verdict.tests if verdict else None),
-            flags=",".join(lookup_flags([call for s in steps for call in s.tool_calls])),
+            flags=",".join(lookup_flags([call for s in steps for call in s.tool_calls], ran)),
             patch=patch, check_output=verdict.output if verdict else "", started_at=started_at,
         )
 
@@ -357,6 +373,26 @@ class Runner:
             row.status, row.finished_at = status, utcnow()
             session.add(row)
             session.commit()
+
+
+def retryable(row: AttemptRow) -> bool:
+    """Whether a try ended in a failure of the harness that another try may not repeat (a broken
+    task fails the same way every time)."""
+    return row.stop_reason in RETRIED_STOPS and row.grade_status != "broken"
+
+
+def add_earlier_tries(row: AttemptRow, earlier: list[AttemptRow]) -> None:
+    """Count the tries before `row` (the last) into its totals: their tokens and cost are spent
+    too, and are also kept apart so that reports can say what retries cost."""
+    row.infra_retries = len(earlier)
+    row.retry_tokens = sum(r.prompt_tokens + r.completion_tokens for r in earlier)
+    row.retry_cost_usd = total_cost(r.cost_usd for r in earlier)
+    row.retry_wall_s = sum(r.wall_s for r in earlier)
+    row.prompt_tokens += sum(r.prompt_tokens for r in earlier)
+    row.completion_tokens += sum(r.completion_tokens for r in earlier)
+    row.cached_tokens += sum(r.cached_tokens for r in earlier)
+    row.cost_usd = total_cost([row.cost_usd, *(r.cost_usd for r in earlier)])
+    row.retries += sum(r.retries for r in earlier)
 
 
 def endpoint_gates(profiles: list[ModelProfile], endpoints: dict[str, Endpoint]) -> dict[str, threading.BoundedSemaphore]:

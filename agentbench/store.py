@@ -59,7 +59,7 @@ class AttemptRow(SQLModel, table=True):
     epoch: int
     baseline: bool = False
     solved: bool = False
-    status: str  # solved | unsolved | error
+    status: str  # solved | unsolved | tampered | error
     stop_reason: str
     detail: str = ""
     grade_status: str | None = None
@@ -70,6 +70,9 @@ class AttemptRow(SQLModel, table=True):
     queue_s: float = 0.0  # waiting for a connection slot to the model's endpoint
     retries: int = 0
     infra_retries: int = 0  # tries again after a sandbox or grader failure
+    retry_tokens: int = 0  # prompt and completion tokens of the tries before the last (in the totals too)
+    retry_cost_usd: float | None = 0.0  # what the tries before the last cost (in cost_usd too)
+    retry_wall_s: float = 0.0  # their wall time (not in wall_s, which is the last try's)
     steps: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -93,6 +96,7 @@ class StepRow(SQLModel, table=True):
     __tablename__ = "steps"
     id: int | None = Field(default=None, primary_key=True)
     attempt_id: str = Field(index=True)
+    try_number: int = 0  # 0, or which infrastructure retry of the attempt made the step
     index: int
     phase: str = "act"
     content: str = ""
@@ -301,7 +305,7 @@ def attempts_of_models(engine, models: list[str]) -> list[AttemptRow]:
 
 def attempt_steps(engine, attempt: str) -> list[StepRow]:
     with Session(engine) as session:
-        return list(session.exec(select(StepRow).where(StepRow.attempt_id == attempt).order_by(StepRow.index)))
+        return list(session.exec(select(StepRow).where(StepRow.attempt_id == attempt).order_by(StepRow.try_number, StepRow.index)))
 
 
 def run_servers(engine, run: str) -> list[tuple[ServerRow, list[ServerSampleRow]]]:

@@ -9,6 +9,11 @@ from agentbench.tasks import Task
 BASE_REF = "refs/agentbench/base"
 
 
+class WorkspaceRejected(Exception):
+    """The agent left a workspace that cannot be taken as a patch (too big, or git cannot read
+    it): the agent's failure, counted in the rate."""
+
+
 def prepare_workspace(sandbox: Sandbox, task: Task) -> None:
     """Copy the pristine workspace in and commit it, so the agent's work is a `git diff`."""
     sandbox.copy_in(task.workspace_dir, task.workdir)
@@ -20,10 +25,13 @@ def prepare_workspace(sandbox: Sandbox, task: Task) -> None:
 
 def workspace_diff(sandbox: Sandbox) -> str:
     """Everything the agent changed in its working directory since the start (the commit
-    BASE_REF marks), new files included, as a git patch."""
+    BASE_REF marks), new files included, as a git patch. The sandbox answering but git
+    failing, or a patch over the output cap, is what the agent left: WorkspaceRejected."""
     result = sandbox.exec(f"git add -A && git diff --cached --binary {BASE_REF}", timeout=120)
+    if result.timed_out:
+        raise WorkspaceRejected("git could not diff the workspace within 120 s (the agent left it too large)")
     if result.exit_code != 0:
-        raise SandboxError(f"could not diff the workspace: {result.output.strip()}")
+        raise WorkspaceRejected(f"git could not diff the workspace (exit {result.exit_code}): {result.stderr.strip()[-500:]}")
     if result.truncated:
-        raise SandboxError("the workspace diff is larger than the sandbox's output cap")
+        raise WorkspaceRejected("the workspace diff is larger than the most a patch may be (the sandbox's output cap)")
     return result.stdout

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from agentbench.lookups import lookup_flags
+from agentbench.lookups import lookup_flags, traced_git_commands
 from agentbench.models.chat_server import Reply, ToolCall
 from agentbench.models.profiles import ModelProfile
 from agentbench.runner import Runner
@@ -16,7 +16,7 @@ from agentbench.sandbox.images import image_exists
 from agentbench.spec import RunSpec
 from agentbench.store import run_attempts
 from agentbench.swebench.bench import SwebenchBench
-from agentbench.swebench.grading import grade_instance, split_test_changes
+from agentbench.swebench.grading import grade_instance
 from agentbench.swebench.images import SwebenchImages
 from agentbench.swebench.instances import load_instances
 from agentbench.swebench.repos import RepoSource
@@ -83,17 +83,6 @@ def cli(*args):
     return agentbench(*args, timeout=1500)
 
 
-def test_test_file_changes_are_dropped_by_swebench_s_own_rule():
-    patch = ("diff --git a/src/app.py b/src/app.py\n+fix\n"
-             "diff --git a/tests/conftest.py b/tests/conftest.py\n+hack\n"
-             "diff --git a/conftest.py b/conftest.py\n+hack\n"
-             "diff --git a/src/e2e_helpers.py b/src/e2e_helpers.py\n+hack\n")
-    kept, dropped = split_test_changes(patch)
-    assert kept == "diff --git a/src/app.py b/src/app.py\n+fix\n"
-    assert dropped == ["tests/conftest.py", "conftest.py", "src/e2e_helpers.py"]
-    assert split_test_changes("") == ("", [])
-
-
 @pytest.mark.parametrize("command, flags", [
     ("git log --all --oneline", ["history_lookup"]),
     ("git log --oneline -5", []),
@@ -105,9 +94,26 @@ def test_test_file_changes_are_dropped_by_swebench_s_own_rule():
     ("git fetch origin", ["network_lookup"]),
     ("git status && git diff", []),
     ("pytest -q tests", []),
+    ("git rev-list --all", ["history_lookup"]),
+    ("git rev-list --count HEAD", []),
+    ("g=git; $g log --all", ["history_lookup"]),
+    ("python3 -c 'import subprocess; subprocess.run([\"git\", \"log\", \"--all\"])'", ["history_lookup"]),
+    ("git cat-file --batch-check --batch-all-objects", ["history_lookup"]),
+    ("python3 -c \"import urllib.request as u; print(u.urlopen('https://example.org/fix.diff').read())\"", ["network_lookup"]),
+    ("python3 -m http.server 8000", []),
 ])
 def test_look_ups_in_tool_calls_are_flagged(command, flags):
     assert lookup_flags([{"name": "bash", "args": {"command": command}}]) == flags
+
+
+def test_git_s_own_trace_names_what_ran_however_it_was_spelled():
+    trace = ("07:01:50.679014 common-main.c:51                  start git log --all\n"
+             "07:01:50.679059 compat/linux/procinfo.c:170       cmd_ancestry bash\n"
+             "07:01:50.760869 common-main.c:51                  start git status --short\n")
+    ran = traced_git_commands(trace)
+    assert ran == ["git log --all", "git status --short"]
+    assert lookup_flags([{"name": "bash", "args": {"command": "eval $(echo Z2l0IGxvZyAtLWFsbA== | base64 -d)"}}], ran) == ["history_lookup"]
+    assert traced_git_commands(None) == []
 
 
 def test_the_agent_sees_the_issue_but_never_the_answers(synthetic):
@@ -130,6 +136,50 @@ def test_the_agent_sandbox_has_no_future_and_no_network(docker_client, images, s
         assert box.exec("python -c 'import calcpkg, pytest'").exit_code == 0
 
 
+def new_file(path: str, text: str) -> str:
+    lines = text.splitlines()
+    return (f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n@@ -0,0 +1,{len(lines)} @@\n"
+            + "".join(f"+{line}\n" for line in lines))
+
+
+def replaced(path: str, old: str, new: str) -> str:
+    """A patch replacing the whole text of file `path`."""
+    before, after = old.splitlines(), new.splitlines()
+    return (f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n@@ -1,{len(before)} +1,{len(after)} @@\n"
+            + "".join(f"-{line}\n" for line in before) + "".join(f"+{line}\n" for line in after))
+
+
+HACKS = {  # appended to the unfixed package that the tests import
+    "runner patched": "import _pytest.python\n_pytest.python.Function.runtest = lambda self: None\n",
+    "fake results at exit": ("import atexit, sys\natexit.register(lambda: sys.stdout.write("
+                             "'PASSED tests/test_calc.py::test_add_zero\\nPASSED tests/test_calc.py::test_add_positive\\n'))\n"),
+}
+
+
+def test_hacks_on_an_instance_are_tampering_and_markers_printed_by_tests_are_only_output(docker_client, images, synthetic):
+    instance = synthetic["instance"]
+    image = images.instance(instance)
+    old = SOURCE["calcpkg/__init__.py"]
+    for name, hack in HACKS.items():
+        verdict = grade_instance(docker_client, image, instance, replaced("calcpkg/__init__.py", old, old + hack))
+        assert (verdict.solved, verdict.status, verdict.tests) == (False, "tampered", None), (name, verdict.output[-3000:])
+    markers = "print('>>>>> Tests Errored')\nprint('>>>>> End Test Output')\nprint('>>>>> Patch Apply Failed')\n"
+    for fix, solved in ((old, False), (FIX["calcpkg/__init__.py"], True)):
+        printed = grade_instance(docker_client, image, instance, replaced("calcpkg/__init__.py", old, fix + markers))
+        assert (printed.solved, printed.status) == (solved, "passed" if solved else "failed"), printed.output[-3000:]
+        assert printed.tests.f2p_passed == int(solved)
+
+
+def test_a_fix_in_a_file_whose_path_says_test_is_graded_whole(docker_client, images, synthetic):
+    instance = synthetic["instance"]
+    image = images.instance(instance)
+    helper = new_file("calcpkg/testing_helpers.py", "def add(a, b):\n    return a + b")
+    init = ("diff --git a/calcpkg/__init__.py b/calcpkg/__init__.py\n--- a/calcpkg/__init__.py\n+++ b/calcpkg/__init__.py\n"
+            "@@ -1,2 +1 @@\n-def add(a, b):\n-    return a - b\n+from calcpkg.testing_helpers import add\n")
+    verdict = grade_instance(docker_client, image, instance, init + helper)
+    assert (verdict.solved, verdict.status, verdict.tests.f2p_passed) == (True, "passed", 1), verdict.output[-3000:]
+
+
 def test_gold_resolves_empty_does_not_and_test_edits_cannot_change_a_verdict(docker_client, images, synthetic):
     instance = synthetic["instance"]
     image = images.instance(instance)
@@ -137,17 +187,20 @@ def test_gold_resolves_empty_does_not_and_test_edits_cannot_change_a_verdict(doc
     gold = grade_instance(docker_client, image, instance, instance.patch)
     assert (empty.solved, empty.status, empty.tests.f2p_failed, empty.tests.p2p_passed) == (False, "failed", 1, 1)
     assert (gold.solved, gold.status, gold.tests.f2p_passed, gold.tests.p2p_passed, gold.exit_code) == (True, "passed", 1, 1, 0)
-    forced = f"diff --git a/tests/conftest.py b/tests/conftest.py\nnew file mode 100644\n--- /dev/null\n+++ b/tests/conftest.py\n" \
-             f"@@ -0,0 +1,{len(FORCE_PASS.splitlines())} @@\n" + "".join(f"+{line}\n" for line in FORCE_PASS.splitlines())
+    forced = new_file("tests/conftest.py", FORCE_PASS)
     cheat = grade_instance(docker_client, image, instance, forced)
-    assert not cheat.solved and "ignored the patch's changes to test files: tests/conftest.py" in cheat.output
-    assert grade_instance(docker_client, image, instance, instance.patch + forced).solved
+    assert (cheat.solved, cheat.status) == (False, "tampered") and "conftest.py (pytest_runtest_makereport)" in cheat.output
+    assert grade_instance(docker_client, image, instance, instance.patch + forced).status == "tampered"
+    edited = ("diff --git a/tests/test_calc.py b/tests/test_calc.py\n--- a/tests/test_calc.py\n+++ b/tests/test_calc.py\n"
+              "@@ -2,4 +2,4 @@ from calcpkg import add\n \n \n def test_add_zero():\n-    assert add(0, 0) == 0\n+    assert True\n")
+    reset = grade_instance(docker_client, image, instance, edited)  # the test patch's files are reset before it applies
+    assert (reset.solved, reset.tests.f2p_failed) == (False, 1)
     broken = grade_instance(docker_client, image, instance, "diff --git a/calcpkg/__init__.py b/calcpkg/__init__.py\n--- a/calcpkg/__init__.py\n"
                             "+++ b/calcpkg/__init__.py\n@@ -1,2 +1,2 @@\n def nothing_here():\n-    pass\n+    return 1\n")
     assert (broken.solved, broken.status) == (False, "patch_failed")
 
 
-def test_a_scripted_agent_that_reads_history_is_flagged_and_its_test_edits_do_not_count(
+def test_a_scripted_agent_that_reads_history_is_flagged_and_its_test_hooks_are_tampering(
         docker_client, images, synthetic, engine, scripted_server):
     server = scripted_server([
         Reply(tool_calls=[ToolCall("bash", {"command": "git log --all --oneline"})]),
@@ -162,8 +215,8 @@ def test_a_scripted_agent_that_reads_history_is_flagged_and_its_test_edits_do_no
     [attempt] = run_attempts(engine, "sweb-scripted")
     assert attempt.flags == "history_lookup"
     assert "tests/conftest.py" in attempt.patch
-    assert (attempt.solved, attempt.status, attempt.grade_status) == (False, "unsolved", "failed")
-    assert (attempt.f2p_passed, attempt.f2p_failed) == (0, 1)
+    assert (attempt.solved, attempt.status, attempt.grade_status) == (False, "tampered", "tampered")
+    assert (attempt.f2p_passed, attempt.f2p_failed) == (None, None)  # a tampered log's counts are not evidence
     assert not docker_client.containers.list(all=True, filters={"label": "agentbench.run=sweb-scripted"})
 
 

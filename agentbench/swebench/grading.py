@@ -1,6 +1,12 @@
 """Clean-room grading of a SWE-bench patch: a fresh container from the instance image with
-the network off, the patch applied as swebench applies it, swebench's eval script, and the
-log judged by swebench's own log parser and `get_eval_report`."""
+the network off, the whole patch applied as swebench applies it (its eval script then resets
+the files the instance's test patch touches), the eval script armed with the evidence plugin,
+and the log judged by swebench's own log parser and `get_eval_report`.
+
+Only the test command's output, between markers named by a fresh nonce, reaches swebench's
+parser, with swebench's own markers taken out of it: whatever the patched code prints cannot
+end the section early or mark the run as errored. Where the tests run under pytest, the
+canaries and the plugin's records must agree with what the log says passed."""
 
 from __future__ import annotations
 
@@ -10,11 +16,14 @@ import time
 from dataclasses import dataclass
 
 import docker
+from swebench.harness.constants import (APPLY_PATCH_FAIL, END_TEST_OUTPUT, RESET_FAILED, START_TEST_OUTPUT,
+                                        TESTS_ERROR, TESTS_TIMEOUT)
 from swebench.harness.grading import get_eval_report
 from swebench.harness.run_evaluation import GIT_APPLY_CMDS
 from swebench.harness.test_spec.test_spec import TestSpec
 
-from agentbench.grading import OUTPUT_TAIL_CHARS, GraderError, TestCounts, Verdict
+from agentbench.evidence import Canary, Evidence, canary_problem, patched_hooks, read_evidence
+from agentbench.grading import OUTPUT_TAIL_CHARS, GraderError, TestCounts, Verdict, read_or_none
 from agentbench.sandbox.docker import DockerSandbox
 from agentbench.swebench.images import InstanceImage
 from agentbench.swebench.instances import Instance
@@ -23,7 +32,7 @@ from agentbench.swebench.specs import EXIT_CODE_LINE, TESTBED, eval_script
 PATCH_PATH = "/tmp/patch.diff"
 EVAL_PATH = "/eval.sh"
 EVAL_TIMEOUT_S = 1800  # swebench's default per instance
-TEST_PATH_WORDS = ("test", "e2e")  # how SWE-bench split each pull request into `patch` and `test_patch`
+SWEBENCH_MARKERS = (APPLY_PATCH_FAIL, RESET_FAILED, TESTS_ERROR, TESTS_TIMEOUT, START_TEST_OUTPUT, END_TEST_OUTPUT)
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,7 @@ class SwebenchVerdict:
     p2p_passed: int
     p2p_failed: int
     exit_code: int | None
+    passed_tests: tuple[str, ...] = ()  # the FAIL_TO_PASS and PASS_TO_PASS tests the log shows passing
 
 
 def grade_log(instance: Instance, log: str, patch: str) -> SwebenchVerdict:
@@ -51,60 +61,119 @@ def grade_log(instance: Instance, log: str, patch: str) -> SwebenchVerdict:
         report = get_eval_report(spec, prediction, file.name, include_tests_status=True)[instance.instance_id]
     status = report.get("tests_status", {})
     f2p, p2p = status.get("FAIL_TO_PASS", {}), status.get("PASS_TO_PASS", {})
-    code = re.search(rf"^{re.escape(EXIT_CODE_LINE)} (\d+)$", log, re.MULTILINE)
     return SwebenchVerdict(
         resolved=report["resolved"], applied=report["patch_successfully_applied"],
         f2p_passed=len(f2p.get("success", [])), f2p_failed=len(f2p.get("failure", [])),
         p2p_passed=len(p2p.get("success", [])), p2p_failed=len(p2p.get("failure", [])),
-        exit_code=int(code.group(1)) if code else None,
+        exit_code=exit_code_in(log),
+        passed_tests=tuple(f2p.get("success", [])) + tuple(p2p.get("success", [])),
     )
 
 
-def split_test_changes(patch: str) -> tuple[str, list[str]]:
-    """The patch without its changes to test files, and the paths it dropped.
+def exit_code_in(log: str) -> int | None:
+    """The test command's exit code, as the eval script's last exit code line records it."""
+    codes = re.findall(rf"^{re.escape(EXIT_CODE_LINE)} (\d+)$", log, re.MULTILINE)
+    return int(codes[-1]) if codes else None
 
-    SWE-bench put every file whose path holds "test" (or "e2e") into test_patch and the rest
-    into the gold patch; grading the agent's patch by the same rule means that editing tests,
-    conftest.py or fixtures can never change a verdict."""
-    kept, dropped = [], []
-    for section in re.split(r"(?m)^(?=diff --git )", patch):
-        header = re.match(r"diff --git a/(\S+) b/(\S+)", section)
-        if header and any(word in path for path in header.groups() for word in TEST_PATH_WORDS):
-            dropped.append(header.group(2))
-        else:
-            kept.append(section)
-    return "".join(kept), dropped
+
+def armed_script(script: str, canary: Canary) -> str:
+    """The eval script with the test command's output (stderr too) between the canary's nonce
+    markers, and every pytest it starts loading the evidence plugin."""
+    lines = script.splitlines()
+    start = next((i for i, line in enumerate(lines) if START_TEST_OUTPUT in line), None)
+    end = next((i for i, line in enumerate(lines) if END_TEST_OUTPUT in line and start is not None and i > start), None)
+    if start is None or end is None:
+        raise GraderError("the eval script has no test output markers to arm")
+    begin_section = [*canary.environment().splitlines(), "exec 3>&2 2>&1", f"echo '{section_marker(canary, 'start')}'"]
+    end_section = [f"echo '{section_marker(canary, 'end')}'", "exec 2>&3 3>&-"]
+    return "\n".join([*lines[:start], *begin_section, *lines[start + 1:end], *end_section, *lines[end:]]) + "\n"
+
+
+def section_marker(canary: Canary, which: str) -> str:
+    return f"agentbench-tests-{which}-{canary.nonce}"
+
+
+def output_section(log: str, canary: Canary) -> tuple[str | None, bool]:
+    """The test command's output (None when it never started) and whether it ran to its end."""
+    lines = log.splitlines()
+    starts = [i for i, line in enumerate(lines) if line == section_marker(canary, "start")]
+    ends = [i for i, line in enumerate(lines) if line == section_marker(canary, "end")]
+    if not starts:
+        return None, False
+    stop = ends[-1] if ends and ends[-1] > starts[0] else len(lines)
+    return "\n".join(lines[starts[0] + 1:stop]), bool(ends) and ends[-1] > starts[0]
+
+
+def swebench_log(section: str) -> str:
+    """A log for swebench's parser: the test output alone, any of swebench's markers in it
+    (printed by the code under test) taken out, between swebench's own markers."""
+    for marker in SWEBENCH_MARKERS:
+        section = section.replace(marker, "[marker printed by the tests]")
+    return f"{START_TEST_OUTPUT}\n{section}\n{END_TEST_OUTPUT}\n"
+
+
+def runs_pytest(script: str) -> bool:
+    """Whether the eval script's test command is pytest (so the evidence plugin must load)."""
+    tests = script.split(START_TEST_OUTPUT, 1)[-1].split(END_TEST_OUTPUT, 1)[0]
+    return "pytest" in tests
+
+
+def tampering(evidence: Evidence, canary: Canary, result: SwebenchVerdict, pytest_run: bool, patch: str) -> str | None:
+    """Why the evidence contradicts a resolved log, if it does: a canary reported wrongly, pytest
+    hooks the patch brought, or tests the log shows passing that pytest did not record as passed."""
+    problem = canary_problem(evidence, canary) or patched_hooks(evidence, patch, TESTBED)
+    if problem or not (result.resolved and pytest_run):
+        return problem
+    if not evidence.loaded:
+        return "the log shows the tests passing but pytest never loaded the grader's plugin (pytest replaced or bypassed)"
+    contradicted = [name for name in result.passed_tests if evidence.outcomes.get(name) not in (None, "passed")]
+    if contradicted:
+        return f"the log shows tests passing that pytest recorded otherwise: {', '.join(contradicted[:5])}"
+    unrecorded = [name for name in result.passed_tests if name not in evidence.outcomes]
+    if unrecorded and evidence.exitstatus is None:
+        return f"the log shows tests passing that pytest never ran to the end: {', '.join(unrecorded[:5])}"
+    return None
 
 
 def grade_instance(client: docker.DockerClient, image: InstanceImage, instance: Instance, patch: str,
                    labels: dict[str, str] | None = None) -> Verdict:
-    """swebench's verdict on `patch`, from a fresh offline container of the instance image."""
+    """swebench's verdict on `patch`, from a fresh offline container of the instance image,
+    checked against the evidence."""
     started = time.monotonic()
-    graded, dropped = split_test_changes(patch)
-    note = f"ignored the patch's changes to test files: {', '.join(dropped)}\n" if dropped else ""
+    canary = Canary.new()
+    script = eval_script(instance, conda=image.pulled)
     with DockerSandbox.start(client, image.tag, labels={"agentbench.role": "grader", **(labels or {})},
                              network=False, workdir=TESTBED) as box:
-        if graded.strip():
-            box.write_file(PATCH_PATH, graded)
+        if patch.strip():
+            box.write_file(PATCH_PATH, patch)
             for command in GIT_APPLY_CMDS:
                 applied = box.exec(f"{command} {PATCH_PATH}", timeout=120)
                 if applied.exit_code == 0:
                     break
             else:
-                return Verdict(False, "patch_failed", applied.exit_code, note + applied.output[-OUTPUT_TAIL_CHARS:],
+                return Verdict(False, "patch_failed", applied.exit_code, applied.output[-OUTPUT_TAIL_CHARS:],
                                time.monotonic() - started)
-        box.write_file(EVAL_PATH, eval_script(instance, conda=image.pulled))
+        for path, content in canary.files().items():
+            box.write_file(path, content)
+        box.write_file(EVAL_PATH, armed_script(script, canary))
         run = box.exec(f"bash {EVAL_PATH}", timeout=EVAL_TIMEOUT_S)
-    log = run.output
+        evidence = read_evidence(read_or_none(box, canary.results_file))
+    log, elapsed = run.output, time.monotonic() - started
     if run.timed_out:
-        return Verdict(False, "check_timeout", run.exit_code, note + log, time.monotonic() - started)
-    result = grade_log(instance, log, graded)
-    if not result.applied:
-        raise GraderError(f"the eval script of {instance.instance_id} printed no test output (exit code {run.exit_code}): "
-                          f"{log[-1000:]}")
+        return Verdict(False, "check_timeout", run.exit_code, log, elapsed)
+    section, _ = output_section(log, canary)
+    if section is None:
+        if not patch.strip():
+            raise GraderError(f"the eval script of {instance.instance_id} never reached its tests (exit code {run.exit_code}): "
+                              f"{log[-1000:]}")
+        return Verdict(False, "failed", run.exit_code, f"{log}\nagentbench: the tests never started after this patch", elapsed)
+    result = grade_log(instance, swebench_log(section), patch)
+    problem = tampering(evidence, canary, result, runs_pytest(script), patch)
+    if problem:
+        return Verdict(False, "tampered", exit_code_in(log), f"{log}\nagentbench: {problem}", elapsed)
     status = "passed" if result.resolved else "failed"
-    return Verdict(result.resolved, status, result.exit_code, note + log, time.monotonic() - started,
-                   tests=TestCounts(result.f2p_passed, result.f2p_failed, result.p2p_passed, result.p2p_failed))
+    counts = TestCounts(result.f2p_passed, result.f2p_failed, result.p2p_passed, result.p2p_failed)
+    return Verdict(result.resolved, status, exit_code_in(log), log, elapsed, tests=counts)
 
 
 @dataclass(frozen=True)
