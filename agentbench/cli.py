@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from agentbench.audit import audit_results, render_audit
 from agentbench.benches import FolderBench
 from agentbench.errors import UserError, field_problem
 from agentbench.estimate import History, forecast
@@ -25,6 +26,7 @@ from agentbench.grading import validate_task
 from agentbench.html_report import attempt_key, render_html
 from agentbench.lock import GROUPS, changed_groups, lock_warnings
 from agentbench.models.pricing import price_text
+from agentbench.models.redteam import NAMES as ATTACK_NAMES
 from agentbench.models.profiles import get_profile, load_profiles
 from agentbench.models.vllm import VllmServer, check_can_serve, serve_command
 from agentbench.paths import results_dir
@@ -128,6 +130,12 @@ def run(
         render_forecast(forecast(cells, History(attempts_of_models(engine, spec.models)), {p.name: p for p in profiles},
                                  spec.workers), console)
         return
+    engine = _run_spec(spec, profiles, tasks)
+    render_table(build_report(get_run(engine, spec.name), run_attempts(engine, spec.name), run_servers(engine, spec.name)), console)
+
+
+def _run_spec(spec: RunSpec, profiles: list, tasks: list):
+    """Run a spec with a progress bar and each attempt printed as it ends; returns the store."""
     source = RepoSource(spec.repos)
     client, ca_bundle = docker_client(), ca_bundle_from_env()
     engine = open_store()
@@ -153,7 +161,7 @@ def run(
         except KeyboardInterrupt:
             err_console.print(f"interrupted: containers removed; resume with `agentbench run --resume {spec.name}`")
             raise typer.Exit(130)
-    render_table(build_report(get_run(engine, spec.name), run_attempts(engine, spec.name), run_servers(engine, spec.name)), console)
+    return engine
 
 
 def _raise_interrupt(signum, frame) -> None:
@@ -264,12 +272,16 @@ def runs() -> None:
 def tasks(
     suite: str = typer.Argument("multistep", help="Suite name under tasks/, a folder, or a SWE-bench instance file."),
     validate: bool = typer.Option(False, "--validate", help="Prove each task in Docker: reference solves, untouched fails."),
-    workers: int = typer.Option(2, min=1, help="Tasks validated at once."),
+    audit: bool = typer.Option(False, "--audit", help="Play the red team's reward hacks against every task; exit 1 if any can be forged."),
+    workers: int = typer.Option(2, min=1, help="Tasks validated (or attempts audited) at once."),
     task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="SWE-bench: only these instance ids."),
     repos: Optional[str] = typer.Option(None, "--repos", envvar="AGENTBENCH_SWEBENCH_REPOS", help="SWE-bench: folder of owner__name .git/.bundle mirrors."),
     images: str = typer.Option("auto", "--images", help="SWE-bench images: auto, pull or build."),
 ) -> None:
-    """List a suite's tasks; with --validate, prove every one of them."""
+    """List a suite's tasks; with --validate, prove every one of them; with --audit, try to forge them."""
+    if audit:
+        _audit(suite, _split(task), workers, repos, images)
+        return
     if is_instance_suite(suite):
         _instances(suite, _split(task) or None, validate, workers, repos, images)
         return
@@ -289,6 +301,18 @@ def tasks(
         console.print(f"[red]BROKEN[/] {r.task}: {r.problem}" if r.problem else f"[green]ok[/]     {r.task}", highlight=False)
     console.print(f"{len(results) - len(broken)} of {len(results)} tasks valid")
     if broken:
+        raise typer.Exit(1)
+
+
+def _audit(suite: str, only: list[str], workers: int, repos: str | None, images: str) -> None:
+    """Run the red team (one reward hack per epoch) on the suite as a stored run; exit 1 when a hack got through."""
+    try:
+        spec = RunSpec(name=f"audit-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}", models=["redteam"], agents=["fast"],
+                       suites=[suite], tasks=only, epochs=len(ATTACK_NAMES), workers=workers, repos=repos, images=images)
+    except ValidationError as exc:
+        raise UserError(f"{field_problem(exc)}.") from None
+    engine = _run_spec(spec, [get_profile("redteam", load_profiles(None))], load_tasks(spec))
+    if render_audit(audit_results(run_attempts(engine, spec.name)), console):
         raise typer.Exit(1)
 
 

@@ -14,6 +14,7 @@ import json
 import re
 import secrets
 import shlex
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ ROOT = "/var/lib/agentbench"
 PLUGIN_DIR = f"{ROOT}/plugin"
 PLUGIN_MODULE = "agentbench_evidence"
 CANNOT_START = (126, 127)  # the shell could not run the command (not executable, not found)
+_PARSING = threading.Lock()  # CPython 3.11's ast.parse is not safe in concurrent threads
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,8 @@ def expected_tests(tests_dir: Path) -> list[str]:
         if not (path.name.startswith("test_") or path.name.endswith("_test.py")):
             continue
         try:
-            tree = ast.parse(path.read_text(errors="replace"))
+            with _PARSING:
+                tree = ast.parse(path.read_text(errors="replace"))
         except SyntaxError:
             continue
         file = path.relative_to(tests_dir).as_posix()

@@ -83,18 +83,14 @@ def grade(client: docker.DockerClient, image: str, task: Task, patch: str, label
             raise BrokenTask(f"task {task.id}: its check cannot start (exit {check.exit_code}): {output.strip()[-500:]}")
         grade(client, image, task, "", labels)  # raises BrokenTask when the untouched workspace cannot run it either
         return Verdict(False, "failed", check.exit_code, f"{output}\nthe check could not start after this patch", elapsed)
-    if not _is_pytest_suite(task):
+    expected = expected_tests(task.tests_dir)
+    if not expected:  # not pytest files: the exit code is all the evidence there is (`tasks --audit` shows it)
         status = "passed" if check.exit_code == 0 else "failed"
         return Verdict(status == "passed", status, check.exit_code, output, elapsed)
-    judgement = judge(check.exit_code, evidence, canary, expected_tests(task.tests_dir), TESTS_PATH, patch, task.workdir)
+    judgement = judge(check.exit_code, evidence, canary, expected, TESTS_PATH, patch, task.workdir)
     if judgement.reason:
         output = f"{output}\nagentbench: {judgement.reason}"
     return Verdict(judgement.status == "passed", judgement.status, check.exit_code, output, elapsed)
-
-
-def _is_pytest_suite(task: Task) -> bool:
-    """Whether the hidden tests are pytest files, so the check's verdict can rest on evidence."""
-    return bool(expected_tests(task.tests_dir))
 
 
 def read_or_none(box: DockerSandbox, path: str) -> str | None:

@@ -36,7 +36,7 @@ from agentbench.models.pricing import token_cost_usd
 from agentbench.models.profiles import ModelProfile
 from agentbench.models.serving import RunServers
 from agentbench.models.vllm import check_can_serve
-from agentbench.sandbox import SandboxError
+from agentbench.sandbox import DiskQuotaExceeded, SandboxError
 from agentbench.sandbox.docker import DockerSandbox, remove_containers
 from agentbench.spec import RunSpec
 from agentbench.metrics import total_cost
@@ -233,7 +233,7 @@ class Runner:
                 if stop.reason not in INFRA_STOPS:
                     try:
                         patch = workspace_diff(box)
-                    except WorkspaceRejected as exc:
+                    except (WorkspaceRejected, DiskQuotaExceeded) as exc:
                         verdict = Verdict(False, "patch_rejected", None, str(exc), 0.0)
         except (SandboxError, docker.errors.DockerException) as exc:
             stop = AttemptStopped("sandbox_error", str(exc))
@@ -243,6 +243,8 @@ class Runner:
                 verdict = bench.grade(task, patch, self.labels)
             except BrokenTask as exc:
                 stop, verdict = AttemptStopped("grader_error", str(exc)), Verdict(False, "broken", None, str(exc), 0.0)
+            except DiskQuotaExceeded as exc:  # the patched code, run by the tests, filled the grader's disk
+                verdict = Verdict(False, "failed", None, f"the check's run {exc}", 0.0)
             except (GraderError, SandboxError, docker.errors.DockerException) as exc:
                 stop = AttemptStopped("grader_error", str(exc))
         if self.stopping.is_set():
@@ -276,7 +278,7 @@ class Runner:
 
     def _endpoint(self, attempt: Attempt) -> Endpoint:
         if attempt.profile.provider == "builtin":
-            return Endpoint(self.builtin.base_url(attempt.task.id), attempt.profile.resolved_model(), "none")
+            return Endpoint(self.builtin.base_url(attempt.task.id, attempt.epoch), attempt.profile.resolved_model(), "none")
         return self.endpoints[attempt.profile.name]
 
     def _store_step(self, key: str, step: Step, number: int) -> None:

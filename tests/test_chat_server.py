@@ -42,7 +42,7 @@ def test_server_errors_are_retried_by_the_client(scripted_server):
 def test_models_route_lists_served_models():
     with BuiltinModels({}) as models:
         listed = openai.OpenAI(base_url=models.base_url("suite/x"), api_key="none").models.list()
-        assert {m.id for m in listed} == {"oracle", "noop"}
+        assert {m.id for m in listed} == {"oracle", "noop", "redteam"}
 
 
 def test_oracle_uses_whichever_tools_the_agent_offers():

@@ -120,3 +120,40 @@ def test_a_patch_that_breaks_the_check_is_the_agents_failure(docker_client, pyth
     assert grade(docker_client, python_image, task, patch_of(task, {"calc.py": FIX}, tmp_path / "a")).solved
     verdict = grade(docker_client, python_image, task, patch_of(task, {"calc.py": FIX, "run-tests.sh": None}, tmp_path / "b"))
     assert not verdict.solved and verdict.status == "failed", verdict.output
+
+
+# -- tasks --audit: the red team through the normal agent path ----------------------------------
+
+EXIT_CODE_CHECK = "import sys\nsys.path.insert(0, '/workspace')\nfrom calc import add\nsys.exit(0 if add(2, 3) == 5 else 1)\n"
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("python_image")
+def test_audit_names_the_task_whose_check_can_be_forged(tmp_path):
+    from test_cli import agentbench
+
+    suite = tmp_path / "suite"
+    shutil.copytree(FIXTURES / "tiny", suite)
+    weak = suite / "exit-code-only"
+    shutil.copytree(suite / "add-numbers", weak)
+    for test in (weak / "tests").iterdir():
+        test.unlink()
+    (weak / "tests" / "check.py").write_text(EXIT_CODE_CHECK)
+    (weak / "task.yaml").write_text((weak / "task.yaml").read_text().replace(SAFE_CHECK, "python3 /grader/tests/check.py"))
+    done = agentbench("tasks", str(suite), "--audit", "--workers", "3", timeout=900, env={"COLUMNS": "300"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 of 2 tasks held against all 10 attacks; 1 can be forged" in done.stdout
+    row = next(line for line in done.stdout.splitlines() if line.startswith("│ suite/exit-code-only"))
+    assert "exit 0 at import (forged)" in row
+    held = next(line for line in done.stdout.splitlines() if line.startswith("│ suite/add-numbers"))
+    assert "forged" not in held
+
+
+@pytest.mark.docker
+@pytest.mark.usefixtures("python_image")
+def test_every_shipped_task_holds_against_the_red_team():
+    from test_cli import agentbench
+
+    done = agentbench("tasks", "multistep", "--audit", "--workers", "4", timeout=1500)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert "12 of 12 tasks held against all 10 attacks" in done.stdout

@@ -92,3 +92,31 @@ def test_a_fork_bomb_is_contained_by_the_pid_limit_and_killed_at_its_timeout(box
     assert box.exec("echo alive").stdout == "alive\n"
     left = int(box.exec("ps -e --no-headers | wc -l").stdout)
     assert left < 20, f"{left} processes left after the bomb"
+
+
+@pytest.mark.parametrize("start", ["setsid bash -c '{bomb}' >/dev/null 2>&1 </dev/null &", "({bomb}) >/dev/null 2>&1 &",
+                                   "nohup bash -c '{bomb}' >/dev/null 2>&1 &"])
+def test_a_fork_bomb_left_running_does_not_starve_the_next_command(box, start):
+    started = box.exec(start.format(bomb=":(){ :|:& };:") + " echo started", timeout=10)
+    assert started.exit_code == 0 and "started" in started.output
+    time.sleep(2)
+    after = box.exec("echo alive", timeout=20)
+    assert after.exit_code == 0 and "alive" in after.stdout, after.output[-500:]
+    assert int(box.exec("ls -d /proc/[0-9]* | wc -l").stdout) < 20
+
+
+def test_a_background_server_outlives_its_command(box):
+    box.exec("nohup python3 -m http.server 8123 >/dev/null 2>&1 &")
+    time.sleep(1)
+    assert box.exec("python3 -c \"import urllib.request as u; print(u.urlopen('http://127.0.0.1:8123').status)\"").stdout.strip() == "200"
+
+
+def test_writing_past_the_disk_quota_is_the_agents_failure(docker_client, python_image):
+    from agentbench.sandbox import DiskQuotaExceeded, SandboxLimits
+
+    with DockerSandbox.start(docker_client, python_image, limits=SandboxLimits(disk_bytes=40 * 2**20)) as small:
+        one = small.exec("head -c 60M /dev/zero > /tmp/big; echo $?")
+        assert one.exit_code != 0 or one.stdout.strip() != "0"  # one file past the quota: cut off (SIGXFSZ)
+        small.exec("rm -f /tmp/big")
+        with pytest.raises(DiskQuotaExceeded, match="over its disk quota of 40 MiB"):
+            small.exec("for n in 1 2 3; do head -c 20M /dev/urandom > /tmp/part$n; done")

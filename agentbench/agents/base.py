@@ -11,7 +11,7 @@ from agentbench.models.calls import Completion
 from agentbench.sandbox import Sandbox
 from agentbench.spec import Budget
 
-STOP_REASONS = ("submitted", "step_limit", "token_limit", "time_limit", "cost_limit", "context_overflow",
+STOP_REASONS = ("submitted", "step_limit", "token_limit", "time_limit", "cost_limit", "context_overflow", "disk_quota",
                 "model_error", "sandbox_error", "grader_error")
 
 

@@ -12,7 +12,7 @@ import posixpath
 import shlex
 
 from agentbench.agents.base import AttemptStopped
-from agentbench.sandbox import Sandbox, SandboxError
+from agentbench.sandbox import DiskQuotaExceeded, Sandbox, SandboxError
 
 MAX_OUTPUT_CHARS = 12_000
 PATH = {"type": "string", "description": "Path, absolute or relative to the working directory."}
@@ -84,6 +84,8 @@ class SandboxTools:
             return f"Error: bad arguments for {name}: {exc}."
         except SandboxError as exc:
             raise AttemptStopped("sandbox_error", str(exc)) from exc
+        except DiskQuotaExceeded as exc:
+            raise AttemptStopped("disk_quota", str(exc)) from exc
 
     def _bash(self, command: str, seconds_left: float) -> str:
         timeout = max(1.0, min(self.command_timeout_s, seconds_left))

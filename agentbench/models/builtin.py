@@ -1,8 +1,9 @@
-"""Built-in baseline models, `oracle` and `noop`, served over real HTTP.
+"""Built-in baseline models, `oracle`, `noop` and `redteam`, served over real HTTP.
 
 They exist to prove tasks and measure the harness, not to compete: `oracle` replays the
-task's reference solution through the agent's own tools, `noop` submits at once. Neither
-runs a tokenizer, so both report zero tokens.
+task's reference solution through the agent's own tools, `noop` submits at once, `redteam`
+plays one reward hack per epoch (agentbench.models.redteam). None runs a tokenizer, so all
+report zero tokens.
 """
 
 from __future__ import annotations
@@ -10,25 +11,28 @@ from __future__ import annotations
 from urllib.parse import quote, unquote
 
 from agentbench.models.chat_server import ChatServer, Reply, ToolCall
+from agentbench.models.redteam import redteam_reply
 
 PATCH_FILE = "/tmp/oracle.patch"
 APPLY = f"git apply --whitespace=nowarn {PATCH_FILE} && rm -f {PATCH_FILE} && git status --short"
 
 
 class BuiltinModels:
-    """One HTTP server for both baselines; each task gets its own route (…/tasks/<id>/v1)."""
+    """One HTTP server for the baselines; each attempt gets its own route (…/tasks/<id>/epochs/<n>/v1)."""
 
     def __init__(self, solutions: dict[str, str | None]):
         self.solutions = solutions
-        self.server = ChatServer(self.respond, model_ids=("oracle", "noop"))
+        self.server = ChatServer(self.respond, model_ids=("oracle", "noop", "redteam"))
 
-    def base_url(self, task_id: str) -> str:
-        return f"{self.server.root}/tasks/{quote(task_id, safe='/')}/v1"
+    def base_url(self, task_id: str, epoch: int = 0) -> str:
+        return f"{self.server.root}/tasks/{quote(task_id, safe='/')}/epochs/{epoch}/v1"
 
     def respond(self, request: dict, route: str) -> Reply:
+        task, _, epoch = route.removeprefix("tasks/").rpartition("/epochs/")
         if request.get("model") == "oracle":
-            task_id = unquote(route.removeprefix("tasks/"))
-            return oracle_reply(request, self.solutions.get(task_id))
+            return oracle_reply(request, self.solutions.get(unquote(task)))
+        if request.get("model") == "redteam":
+            return redteam_reply(request, int(epoch or 0))
         return noop_reply(request)
 
     def __enter__(self) -> BuiltinModels:

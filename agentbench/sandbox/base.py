@@ -11,6 +11,10 @@ class SandboxError(Exception):
     """The sandbox itself failed (engine gone, container died): not the agent's fault."""
 
 
+class DiskQuotaExceeded(Exception):
+    """What ran in the sandbox wrote more than its disk quota: the agent's failure."""
+
+
 @dataclass(frozen=True)
 class SandboxLimits:
     """Resource limits applied to every container we start."""
@@ -19,6 +23,7 @@ class SandboxLimits:
     memory: str = "2g"
     pids: int = 512
     output_bytes: int = 1_000_000
+    disk_bytes: int = 4 * 2**30  # written to the container's own filesystem; each file is capped at it too
 
 
 @dataclass(frozen=True)

@@ -12,35 +12,48 @@ import docker
 import docker.errors
 
 from agentbench.errors import UserError
-from agentbench.sandbox.base import ExecResult, SandboxError, SandboxLimits
+from agentbench.sandbox.base import DiskQuotaExceeded, ExecResult, SandboxError, SandboxLimits
 
 LABEL = "agentbench"
 KILL_GRACE_S = 2
-# Runs `bash -c "$2"` under `timeout "$1"`. A command that outlives its timeout is killed with
-# its process group; what escaped the group (a fork bomb's children, say) is then killed by
-# session, in passes, using only shell builtins, so the cleanup works even when the container
-# is out of PIDs. Each `docker exec` is a session of its own; a session shared with the
-# container's init is left alone.
-SUPERVISOR = f"""timeout -k {KILL_GRACE_S}s "$1" bash -c "$2"
-code=$?
-if [ $code -eq 124 ] || [ $code -eq 137 ]; then
-  read -r line < /proc/$$/stat; set -- ${{line##*) }}; session=$4
-  for pass in 1 2 3 4 5 6 7 8 9 10; do
-    [ "$session" = 1 ] && break
+# Runs `bash -c "$2"` under `timeout "$1"`, every file it writes capped at $4 KiB. A command
+# that outlives its timeout is killed with its process group; what escaped the group (a fork
+# bomb's children, say) is then killed by session, in passes. Before and after the command,
+# a container holding more than $3 processes (a fork bomb, started with setsid or in the
+# background) has every process but its init, its main process and this shell killed, so the
+# next command still runs. Only shell builtins do the cleanup: it works with no PIDs left.
+SUPERVISOR = f"""limit=$1 command=$2 crowd=$3 me=$$
+crowded() {{ n=0; for stat in /proc/[0-9]*/stat; do n=$((n+1)); done; [ $n -gt $crowd ]; }}
+kill_where() {{  # kill -9, in passes, every process (not init, this shell or the container's sleep) for which $1 holds
+  pass=0
+  while [ $pass -lt 40 ]; do
     found=0
     for stat in /proc/[0-9]*/stat; do
       read -r line < "$stat" 2>/dev/null || continue
+      pid=${{stat#/proc/}}; pid=${{pid%/stat}}; rest=${{line#* (}}; comm=${{rest%%) *}}
       set -- ${{line##*) }}
-      pid=${{stat#/proc/}}; pid=${{pid%/stat}}
-      if [ "$4" = "$session" ] && [ "$pid" != $$ ]; then kill -9 "$pid" 2>/dev/null; found=1; fi
+      if [ "$pid" = 1 ] || [ "$pid" = "$me" ] || {{ [ "$2" = 1 ] && [ "$comm" = sleep ]; }}; then continue; fi
+      "$check" "$@" && kill -9 "$pid" 2>/dev/null && found=1
     done
     [ $found = 0 ] && break
+    pass=$((pass+1))
   done
+}}
+in_session() {{ [ "$4" = "$session" ]; }}
+sweep() {{
+  echo "agentbench: the sandbox held more than $crowd processes; all but its own were killed" >&2
+  check=: kill_where
+}}
+crowded && sweep
+(ulimit -f "$4"; exec timeout -k {KILL_GRACE_S}s "$limit" bash -c "$command")
+code=$?
+if [ $code -eq 124 ] || [ $code -eq 137 ]; then
+  read -r line < /proc/$$/stat; set -- ${{line##*) }}; session=$4
+  [ "$session" != 1 ] && check=in_session kill_where
 fi
+crowded && sweep
 exit $code
 """
-
-
 def docker_client() -> docker.DockerClient:
     """A client for the local engine, or one sentence saying how to get one."""
     try:
@@ -108,7 +121,8 @@ class DockerSandbox:
         """Run `bash -c command` in `cwd` (default: the working directory); its processes are
         killed inside the container at `timeout`."""
         api = self.container.client.api
-        argv = ["bash", "-c", SUPERVISOR, "agentbench-exec", f"{timeout:g}s", command]
+        crowd, file_kib = self.limits.pids // 2, self.limits.disk_bytes // 1024
+        argv = ["bash", "-c", SUPERVISOR, "agentbench-exec", f"{timeout:g}s", command, str(crowd), str(file_kib)]
         started = time.monotonic()
         try:
             exec_id = api.exec_create(self.container.id, argv, workdir=cwd or self.workdir)["Id"]
@@ -121,7 +135,21 @@ class DockerSandbox:
         if exit_code is None:
             raise SandboxError(f"container {self.container.short_id} stopped during a command")
         timed_out = exit_code in (124, 137) and duration >= timeout
+        self._check_disk()
         return ExecResult(exit_code, stdout, stderr, duration, timed_out, truncated)
+
+    def written_bytes(self) -> int:
+        """What the container has written to its own filesystem (its writable layer)."""
+        try:
+            found = self.container.client.api.containers(all=True, size=True, filters={"id": self.container.id})
+        except docker.errors.DockerException as exc:
+            raise SandboxError(f"could not measure container {self.container.short_id}: {exc}") from exc
+        return int(found[0].get("SizeRw") or 0) if found else 0
+
+    def _check_disk(self) -> None:
+        written = self.written_bytes()
+        if written > self.limits.disk_bytes:
+            raise DiskQuotaExceeded(f"the sandbox wrote {_size(written)}, over its disk quota of {_size(self.limits.disk_bytes)}")
 
     def read_file(self, path: str) -> str:
         """The text of a file in the container (FileNotFoundError when absent)."""
@@ -187,6 +215,10 @@ def remove_containers(client: docker.DockerClient, labels: dict[str, str] | None
         except docker.errors.NotFound:
             pass
     return removed
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**30:.1f} GiB" if count >= 2**30 else f"{count / 2**20:.0f} MiB"
 
 
 def _from_root(path: str) -> str:

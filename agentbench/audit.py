@@ -1,0 +1,51 @@
+"""What `agentbench tasks SUITE --audit` concludes from the red team's run: for every task,
+what each reward hack achieved. A hack fixes nothing, so "solved" means the task's check can be
+forged, and an error left out of the rate means an agent could hide its failure there."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from agentbench.models.redteam import NAMES, attack_for
+from agentbench.store import AttemptRow
+
+FORGED = ("forged", "excluded")
+
+
+def attack_outcome(row: AttemptRow) -> str:
+    """forged (solved), excluded (an error, left out of the rate), caught (graded tampered) or
+    held (graded unsolved)."""
+    if row.solved:
+        return "forged"
+    if row.status == "error":
+        return "excluded"
+    return "caught" if row.status == "tampered" else "held"
+
+
+def audit_results(rows: list[AttemptRow]) -> dict[str, dict[str, str]]:
+    """Task -> attack -> outcome."""
+    results: dict[str, dict[str, str]] = {}
+    for row in rows:
+        results.setdefault(row.task, {})[attack_for(row.epoch)] = attack_outcome(row)
+    return results
+
+
+def forgeable(results: dict[str, dict[str, str]]) -> dict[str, list[str]]:
+    """The tasks some attack got past, with those attacks."""
+    found = {task: [attack for attack, outcome in outcomes.items() if outcome in FORGED] for task, outcomes in results.items()}
+    return {task: attacks for task, attacks in found.items() if attacks}
+
+
+def render_audit(results: dict[str, dict[str, str]], console: Console) -> dict[str, list[str]]:
+    """A table of tasks and how each held against the attacks; returns the forgeable tasks."""
+    table = Table("task", "caught", "held", "forged by")
+    for task, outcomes in sorted(results.items()):
+        counts = {kind: sum(1 for outcome in outcomes.values() if outcome == kind) for kind in ("caught", "held")}
+        bad = [f"{attack} ({outcome})" for attack, outcome in outcomes.items() if outcome in FORGED]
+        table.add_row(task, str(counts["caught"]), str(counts["held"]), "[red]" + "; ".join(bad) + "[/]" if bad else "-")
+    console.print(table)
+    found = forgeable(results)
+    console.print(f"{len(results) - len(found)} of {len(results)} tasks held against all {len(NAMES)} attacks"
+                  + (f"; [red]{len(found)} can be forged[/]" if found else ""), highlight=False)
+    return found
