@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import docker
 
 from agentbench.evidence import CANNOT_START, Canary, expected_tests, judge, read_evidence
+from agentbench.sandbox import ContainerExited, DiskQuotaExceeded
 from agentbench.sandbox.docker import DockerSandbox
 from agentbench.tasks import Task
 from agentbench.workspace import prepare_workspace
@@ -37,6 +38,13 @@ class TestCounts:
     f2p_failed: int
     p2p_passed: int
     p2p_failed: int
+
+
+def graded_status(verdict: Verdict | None) -> str:
+    """An attempt's status from its verdict: solved, tampered, or unsolved."""
+    if verdict is not None and verdict.solved:
+        return "solved"
+    return "tampered" if verdict is not None and verdict.status == "tampered" else "unsolved"
 
 
 def test_columns(tests: TestCounts | None) -> dict[str, int | None]:
@@ -73,7 +81,10 @@ def grade(client: docker.DockerClient, image: str, task: Task, patch: str, label
         box.copy_in(task.tests_dir, TESTS_PATH)
         for path, content in canary.files().items():
             box.write_file(path, content)
-        check = box.exec(canary.environment() + task.spec.check, timeout=CHECK_TIMEOUT_S)
+        try:
+            check = box.exec(canary.environment() + task.spec.check, timeout=CHECK_TIMEOUT_S)
+        except (ContainerExited, DiskQuotaExceeded) as exc:  # what the patched code did while the tests ran
+            return Verdict(False, "failed", None, f"agentbench: {exc}", time.monotonic() - started)
         evidence = read_evidence(read_or_none(box, canary.results_file))
     output, elapsed = check.output[-OUTPUT_TAIL_CHARS:], time.monotonic() - started
     if check.timed_out:
@@ -106,11 +117,14 @@ class TaskValidation:
     """Whether a task is sound: the untouched workspace fails and the reference solves."""
 
     task: str
-    untouched: Verdict
+    untouched: Verdict | None
     reference: Verdict | None
+    broken: str | None = None  # why the check cannot run at all
 
     @property
     def problem(self) -> str | None:
+        if self.broken:
+            return self.broken
         if self.untouched.solved:
             return "the untouched workspace already passes the check"
         if self.reference is None:
@@ -124,7 +138,11 @@ class TaskValidation:
 
 def validate_task(client: docker.DockerClient, image: str, task: Task) -> TaskValidation:
     """Grade the empty patch and the reference solution of one task."""
-    untouched = grade(client, image, task, "", labels={"agentbench.role": "validate"})
+    labels = {"agentbench.role": "validate"}
+    try:
+        untouched = grade(client, image, task, "", labels=labels)
+    except BrokenTask as exc:
+        return TaskValidation(task.id, None, None, broken=str(exc))
     solution = task.solution_patch
-    reference = grade(client, image, task, solution, labels={"agentbench.role": "validate"}) if solution is not None else None
+    reference = grade(client, image, task, solution, labels=labels) if solution is not None else None
     return TaskValidation(task.id, untouched, reference)

@@ -3,9 +3,10 @@ container as `agentbench_evidence`; it imports nothing of agentbench).
 
 It writes each test's outcome to a file as the test ends, and puts two canary tests first in
 the run, in a file whose name the agent cannot know: one must pass, one must fail. A test
-runner that the code under test has tampered with gets them wrong. It also names every loaded
-file that implements a hook able to change a test's result, so a patch adding one is seen. The failing canary's report
+runner that the code under test has tampered with gets them wrong. The failing canary's report
 is recorded as pytest made it, then shown as skipped, so that it leaves the exit status alone.
+It also names every loaded file that implements a hook able to change a test's result, so that
+a patch adding one is seen.
 
 Written for every Python and pytest a SWE-bench environment may hold (Python 3.5+, pytest 3+).
 """

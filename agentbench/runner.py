@@ -26,7 +26,7 @@ from agentbench.benches import Bench, FolderBench, RunnableTask
 from agentbench.cost_cap import CostCap
 from agentbench.errors import UserError
 from agentbench.estimate import History, expected_cost_usd
-from agentbench.grading import BrokenTask, GraderError, Verdict, read_or_none, test_columns
+from agentbench.grading import BrokenTask, GraderError, Verdict, graded_status, read_or_none, test_columns
 from agentbench.lock import build_lock, changed_groups
 from agentbench.lookups import GIT_TRACE_PATH, TRACE_SETUP, lookup_flags, traced_git_commands
 from agentbench.models.builtin import BuiltinModels
@@ -36,7 +36,7 @@ from agentbench.models.pricing import token_cost_usd
 from agentbench.models.profiles import ModelProfile
 from agentbench.models.serving import RunServers
 from agentbench.models.vllm import check_can_serve
-from agentbench.sandbox import DiskQuotaExceeded, SandboxError
+from agentbench.sandbox import ContainerExited, DiskQuotaExceeded, SandboxError
 from agentbench.sandbox.docker import DockerSandbox, remove_containers
 from agentbench.spec import RunSpec
 from agentbench.metrics import total_cost
@@ -231,9 +231,10 @@ class Runner:
                 stop = self._run_agent(attempt, box, key, steps, number, spent_before)
                 ran = traced_git_commands(read_or_none(box, GIT_TRACE_PATH))
                 if stop.reason not in INFRA_STOPS:
+                    box.revive()  # an agent that ended its container's main process still leaves its work
                     try:
                         patch = workspace_diff(box)
-                    except (WorkspaceRejected, DiskQuotaExceeded) as exc:
+                    except (WorkspaceRejected, DiskQuotaExceeded, ContainerExited) as exc:
                         verdict = Verdict(False, "patch_rejected", None, str(exc), 0.0)
         except (SandboxError, docker.errors.DockerException) as exc:
             stop = AttemptStopped("sandbox_error", str(exc))
@@ -243,8 +244,6 @@ class Runner:
                 verdict = bench.grade(task, patch, self.labels)
             except BrokenTask as exc:
                 stop, verdict = AttemptStopped("grader_error", str(exc)), Verdict(False, "broken", None, str(exc), 0.0)
-            except DiskQuotaExceeded as exc:  # the patched code, run by the tests, filled the grader's disk
-                verdict = Verdict(False, "failed", None, f"the check's run {exc}", 0.0)
             except (GraderError, SandboxError, docker.errors.DockerException) as exc:
                 stop = AttemptStopped("grader_error", str(exc))
         if self.stopping.is_set():
@@ -298,10 +297,7 @@ class Runner:
         completion = sum(s.completion_tokens for s in steps)
         cached = sum(s.cached_tokens for s in steps)
         solved = bool(verdict and verdict.solved)
-        if stop.reason in INFRA_STOPS:
-            status = "error"
-        else:
-            status = "solved" if solved else ("tampered" if verdict and verdict.status == "tampered" else "unsolved")
+        status = "error" if stop.reason in INFRA_STOPS else graded_status(verdict)
         return AttemptRow(
             id=key, run=self.spec.name, task=attempt.task.id, model=attempt.profile.name, agent=attempt.agent,
             epoch=attempt.epoch, baseline=attempt.profile.baseline, solved=solved, status=status,

@@ -1,6 +1,7 @@
 """Faults a run must survive: a killed or terminated process, and bad input that must stop
 it with one sentence before anything is recorded."""
 
+import json
 import shutil
 import signal
 import subprocess
@@ -167,6 +168,9 @@ def test_oracle_with_a_solution_that_does_not_apply_is_recorded_unsolved(tmp_pat
     assert any("patch does not apply" in r for r in results), results
     assert get_run(engine, "np").status == "completed"
     assert not run_containers(docker_client, "np")
+    assert "broken task: tiny/add-numbers: the oracle's reference solution was graded failed" in done.stdout
+    report = json.loads(agentbench("report", "np", "--json", "-").stdout)
+    assert report["broken_tasks"] == {"tiny/add-numbers": "the oracle's reference solution was graded failed"}
 
 
 def test_two_suites_with_the_same_task_id_are_refused(tmp_path, engine):

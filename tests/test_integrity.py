@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agentbench.grading import BrokenTask, grade
+from agentbench.grading import BrokenTask, grade, validate_task
 from agentbench.tasks.model import Task, TaskFile
 
 from conftest import FIXTURES
@@ -44,6 +44,7 @@ ATTACKS = {
     "sys.exit(0) at import": {"calc.py+": "import sys\nsys.exit(0)\n"},
     "a conftest that passes tests without running them": {"conftest.py": "def pytest_pyfunc_call(pyfuncitem):\n    return True\n"},
     "a pytest.py that shadows pytest": {"pytest.py": "print('2 passed')\n"},
+    "the grader's container killed": {"calc.py+": "import os, signal\nos.kill(1, signal.SIGTERM)\n"},
 }
 
 
@@ -111,6 +112,7 @@ def test_a_check_that_cannot_start_is_the_tasks_fault(docker_client, python_imag
     task = make_task(tmp_path, "pythonn -m pytest -q /grader/tests")
     with pytest.raises(BrokenTask, match="tiny/add-numbers.*cannot start"):
         grade(docker_client, python_image, task, patch_of(task, {"calc.py": FIX}, tmp_path))
+    assert "its check cannot start (exit 127)" in validate_task(docker_client, python_image, task).problem
 
 
 @pytest.mark.docker

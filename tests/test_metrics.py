@@ -4,7 +4,7 @@ import pytest
 
 from agentbench.intervals import bootstrap_interval, clustered_rate_interval, quantile, wilson_interval
 from agentbench.metrics import (
-    config_summary, mcnemar_exact, median, paired_comparison, pareto_frontier, pass_at_k,
+    broken_tasks, config_summary, mcnemar_exact, median, paired_comparison, pareto_frontier, pass_at_k,
     pass_hat_k, per_solved, rate, total_cost, anytime_curve, main_effects,
     output_tokens_per_second, time_breakdown,
 )
@@ -206,3 +206,23 @@ def test_main_effects_separate_the_factors():
     assert by_agent["deliberate"]["cost_effect_usd"] == pytest.approx(1.6 / 3 - 0.5)
     low, high = by_agent["deliberate"]["cost_per_solved_ci95"]
     assert low <= 1.6 / 3 <= high
+
+
+def test_broken_tasks_come_from_the_oracle_and_from_checks_that_cannot_start():
+    def row(task, model, status, grade_status):
+        return {"task": task, "model": model, "baseline": model == "oracle", "status": status,
+                "solved": status == "solved", "grade_status": grade_status}
+
+    attempts = [row("a", "oracle", "solved", "passed"), row("b", "oracle", "unsolved", "failed"),
+                row("c", "m", "error", "broken"), row("d", "oracle", "error", None), row("e", "m", "unsolved", "failed"),
+                row("f", "oracle", "tampered", "tampered")]
+    assert broken_tasks(attempts) == {"b": "the oracle's reference solution was graded failed", "c": "its check cannot start",
+                                      "f": "the oracle's reference solution was graded tampered"}
+
+
+def test_a_regression_is_never_called_on_broken_tasks():
+    baseline = [_attempt(True, task=t) for t in "abc"]
+    candidate = [_attempt(False, task="a"), _attempt(True, task="b"), _attempt(True, task="c")]
+    assert paired_comparison(baseline, candidate)["regressed"] == ["a"]
+    result = paired_comparison(baseline, candidate, broken={"a"})
+    assert (result["regressed"], result["tasks"], result["broken_left_out"]) == ([], 2, ["a"])

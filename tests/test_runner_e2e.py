@@ -82,7 +82,7 @@ def test_reading_or_editing_hidden_tests_cannot_change_the_verdict(engine, docke
         first = session.exec(select(StepRow).where(StepRow.index == 0)).one()
     assert "No such file or directory" in first.tool_results[0]
     assert "conftest.py" in attempt.patch and "/grader" not in attempt.patch
-    assert (attempt.solved, attempt.grade_status) == (False, "failed")
+    assert (attempt.solved, attempt.status, attempt.grade_status) == (False, "tampered", "tampered")  # its hook is seen
 
 
 def test_malformed_and_unknown_tool_calls_are_answered_and_the_attempt_goes_on(engine, docker_client, python_image, scripted_server):
@@ -164,3 +164,68 @@ def test_a_grader_failure_is_tried_again_then_recorded_as_the_grader_s(engine, d
     assert (attempt.status, attempt.stop_reason, attempt.infra_retries) == outcome
     [config] = build_report(get_run(engine, spec.name), [attempt])["configs"]
     assert config["errors_by_kind"] == ({"grader_error": 1} if failures > 1 else {})
+
+
+def test_every_try_s_tokens_and_steps_are_kept_when_the_harness_tries_again(engine, docker_client, python_image, scripted_server):
+    server = scripted_server([
+        Reply(tool_calls=[call("create_file", path="calc.py", content=FIXED)], prompt_tokens=1000, completion_tokens=30),
+        Reply(tool_calls=[call("submit")], prompt_tokens=209, completion_tokens=4),
+    ])
+    profile = ModelProfile(name="scripted", provider="openai", model="scripted", base_url=server.url,
+                           prices={"input_per_mtok": 1.0, "output_per_mtok": 10.0, "date": "2026-12-01"})
+    spec = RunSpec(name="e2e-retry-spend", models=["scripted"], suites=[str(FIXTURES / "tiny")], infra_retries=1)
+    benches = {"folder": FlakyGrader(docker_client, 1)}
+    Runner(spec, engine, docker_client, [profile], load_suite(str(FIXTURES / "tiny")), benches=benches).run()
+    [attempt] = run_attempts(engine, spec.name)
+    assert (attempt.status, attempt.infra_retries) == ("solved", 1)
+    assert (attempt.prompt_tokens, attempt.completion_tokens, attempt.retry_tokens) == (2418, 68, 1243)
+    one_try = 1209 / 1e6 * 1.0 + 34 / 1e6 * 10.0
+    assert attempt.cost_usd == pytest.approx(2 * one_try) and attempt.retry_cost_usd == pytest.approx(one_try)
+    with Session(engine) as session:
+        steps = session.exec(select(StepRow).where(StepRow.attempt_id == attempt.id)).all()
+    assert sorted((s.try_number, s.index) for s in steps) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    [config] = build_report(get_run(engine, spec.name), [attempt])["configs"]
+    assert (config["retry_tokens"], config["retry_cost_usd"]) == (1243, pytest.approx(one_try))
+
+
+def test_a_workspace_too_big_to_diff_is_the_agent_s_failure_and_a_history_look_up_is_seen(
+        engine, docker_client, python_image, scripted_server):
+    server = scripted_server([
+        Reply(tool_calls=[call("bash", command="g=git; $g log --all --oneline")]),
+        Reply(tool_calls=[call("bash", command="head -c 3000000 /dev/urandom | base64 > big.txt")]),
+        Reply(tool_calls=[call("submit")]),
+    ])
+    attempt = run_scripted(engine, docker_client, server, "e2e-too-big")
+    assert (attempt.solved, attempt.status, attempt.stop_reason, attempt.grade_status) == (False, "unsolved", "submitted", "patch_rejected")
+    assert "larger than the most a patch may be" in attempt.check_output
+    assert attempt.flags == "history_lookup"  # spelled through a variable: seen in git's own trace
+    [config] = build_report(get_run(engine, "e2e-too-big"), [attempt])["configs"]
+    assert (config["errors"], config["solved"], config["rate"]) == (0, 0, 0.0)
+
+
+def test_a_hook_that_forces_passes_is_recorded_as_tampered(engine, docker_client, python_image, scripted_server):
+    hook = "def pytest_pyfunc_call(pyfuncitem):\n    return True\n"
+    server = scripted_server([
+        Reply(tool_calls=[call("create_file", path="conftest.py", content=hook)]),
+        Reply(tool_calls=[call("submit")]),
+    ])
+    attempt = run_scripted(engine, docker_client, server, "e2e-tampered")
+    assert (attempt.solved, attempt.status, attempt.grade_status) == (False, "tampered", "tampered")
+    assert "conftest.py (pytest_pyfunc_call)" in attempt.check_output
+    report = build_report(get_run(engine, "e2e-tampered"), [attempt])
+    [config] = report["configs"]
+    assert (config["tampered"], config["solved"], config["errors"], config["rate"]) == (1, 0, 0, 0.0)
+
+
+@pytest.mark.parametrize("kill", ["kill 1", "kill -9 -1"])
+def test_an_agent_that_kills_its_own_container_fails_and_its_work_is_still_graded(
+        engine, docker_client, python_image, scripted_server, kill):
+    server = scripted_server([
+        Reply(tool_calls=[call("create_file", path="calc.py", content=FIXED)]),
+        Reply(tool_calls=[call("bash", command=kill)]),
+        Reply(tool_calls=[call("bash", command="sleep 1; echo still here")]),
+        Reply(tool_calls=[call("submit")]),
+    ])
+    attempt = run_scripted(engine, docker_client, server, f"e2e-killed-{kill[-2:].strip()}")
+    assert (attempt.status, attempt.stop_reason, attempt.infra_retries) == ("solved", "sandbox_killed", 0), attempt.detail
+    assert "ended from inside" in attempt.detail and "+    return a + b" in attempt.patch

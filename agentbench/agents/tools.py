@@ -12,7 +12,7 @@ import posixpath
 import shlex
 
 from agentbench.agents.base import AttemptStopped
-from agentbench.sandbox import DiskQuotaExceeded, Sandbox, SandboxError
+from agentbench.sandbox import ContainerExited, DiskQuotaExceeded, Sandbox, SandboxError
 
 MAX_OUTPUT_CHARS = 12_000
 PATH = {"type": "string", "description": "Path, absolute or relative to the working directory."}
@@ -86,6 +86,8 @@ class SandboxTools:
             raise AttemptStopped("sandbox_error", str(exc)) from exc
         except DiskQuotaExceeded as exc:
             raise AttemptStopped("disk_quota", str(exc)) from exc
+        except ContainerExited as exc:
+            raise AttemptStopped("sandbox_killed", str(exc)) from exc
 
     def _bash(self, command: str, seconds_left: float) -> str:
         timeout = max(1.0, min(self.command_timeout_s, seconds_left))

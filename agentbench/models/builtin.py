@@ -11,7 +11,7 @@ from __future__ import annotations
 from urllib.parse import quote, unquote
 
 from agentbench.models.chat_server import ChatServer, Reply, ToolCall
-from agentbench.models.redteam import redteam_reply
+from agentbench.models.redteam import attack_for, attack_plan
 
 PATCH_FILE = "/tmp/oracle.patch"
 APPLY = f"git apply --whitespace=nowarn {PATCH_FILE} && rm -f {PATCH_FILE} && git status --short"
@@ -79,6 +79,17 @@ def oracle_plan(patch: str, tools: list[str]) -> list[ToolCall]:
     if "submit" in tools:
         calls.append(ToolCall("submit", {}))
     return calls
+
+
+def redteam_reply(request: dict, epoch: int) -> Reply:
+    """The next call of the epoch's attack; in a phase without tools (planning), it names it."""
+    offered = tool_names(request)
+    if not offered:
+        return Reply(content=f"Plan: {attack_for(epoch)}.")
+    plan, done = attack_plan(epoch, offered), len(calls_made(request))
+    if done < len(plan):
+        return Reply(tool_calls=[plan[done]])
+    return _finish(offered, "the tests pass")
 
 
 def oracle_reply(request: dict, patch: str | None) -> Reply:

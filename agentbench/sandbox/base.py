@@ -11,6 +11,11 @@ class SandboxError(Exception):
     """The sandbox itself failed (engine gone, container died): not the agent's fault."""
 
 
+class ContainerExited(Exception):
+    """The sandbox's main process was ended from inside (`kill 1`, `kill -9 -1`) while the
+    engine still answers: what ran in it did that, not the harness."""
+
+
 class DiskQuotaExceeded(Exception):
     """What ran in the sandbox wrote more than its disk quota: the agent's failure."""
 

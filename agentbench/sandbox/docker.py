@@ -12,7 +12,7 @@ import docker
 import docker.errors
 
 from agentbench.errors import UserError
-from agentbench.sandbox.base import DiskQuotaExceeded, ExecResult, SandboxError, SandboxLimits
+from agentbench.sandbox.base import ContainerExited, DiskQuotaExceeded, ExecResult, SandboxError, SandboxLimits
 
 LABEL = "agentbench"
 KILL_GRACE_S = 2
@@ -130,13 +130,38 @@ class DockerSandbox:
             stdout, stderr, truncated = _collect(chunks, self.limits.output_bytes)
             exit_code = api.exec_inspect(exec_id)["ExitCode"]
         except docker.errors.DockerException as exc:
+            self._raise_if_exited()
             raise SandboxError(f"exec failed in container {self.container.short_id}: {exc}") from exc
         duration = time.monotonic() - started
         if exit_code is None:
+            self._raise_if_exited()
             raise SandboxError(f"container {self.container.short_id} stopped during a command")
         timed_out = exit_code in (124, 137) and duration >= timeout
         self._check_disk()
         return ExecResult(exit_code, stdout, stderr, duration, timed_out, truncated)
+
+    def revive(self) -> None:
+        """Start the container again if what ran in it ended its main process, so the harness
+        can still read the workspace; its files are as they were."""
+        if self._exit_code() is not None:
+            try:
+                self.container.start()
+            except docker.errors.DockerException as exc:
+                raise SandboxError(f"could not restart container {self.container.short_id}: {exc}") from exc
+
+    def _exit_code(self) -> int | None:
+        """The main process's exit code when the container has exited (the engine answering), else None."""
+        try:
+            self.container.reload()
+        except docker.errors.DockerException:
+            return None
+        return self.container.attrs["State"].get("ExitCode") if self.container.status == "exited" else None
+
+    def _raise_if_exited(self) -> None:
+        code = self._exit_code()
+        if code is not None:
+            raise ContainerExited(f"the sandbox's main process was ended from inside (exit code {code}), "
+                                  "by `kill 1` or the like")
 
     def written_bytes(self) -> int:
         """What the container has written to its own filesystem (its writable layer)."""

@@ -24,6 +24,7 @@ from swebench.harness.test_spec.test_spec import TestSpec
 
 from agentbench.evidence import Canary, Evidence, canary_problem, patched_hooks, read_evidence
 from agentbench.grading import OUTPUT_TAIL_CHARS, GraderError, TestCounts, Verdict, read_or_none
+from agentbench.sandbox import ContainerExited, DiskQuotaExceeded
 from agentbench.sandbox.docker import DockerSandbox
 from agentbench.swebench.images import InstanceImage
 from agentbench.swebench.instances import Instance
@@ -156,7 +157,10 @@ def grade_instance(client: docker.DockerClient, image: InstanceImage, instance: 
         for path, content in canary.files().items():
             box.write_file(path, content)
         box.write_file(EVAL_PATH, armed_script(script, canary))
-        run = box.exec(f"bash {EVAL_PATH}", timeout=EVAL_TIMEOUT_S)
+        try:
+            run = box.exec(f"bash {EVAL_PATH}", timeout=EVAL_TIMEOUT_S)
+        except (ContainerExited, DiskQuotaExceeded) as exc:  # what the patched code did while the tests ran
+            return Verdict(False, "failed", None, f"agentbench: {exc}", time.monotonic() - started)
         evidence = read_evidence(read_or_none(box, canary.results_file))
     log, elapsed = run.output, time.monotonic() - started
     if run.timed_out:

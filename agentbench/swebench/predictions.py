@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from agentbench import __version__
 from agentbench.errors import UserError
-from agentbench.grading import test_columns
+from agentbench.grading import graded_status, test_columns
 from agentbench.spec import RunSpec
 from agentbench.store import AttemptRow, RunRow, attempt_id, utcnow
 from agentbench.swebench.grading import grade_instance
@@ -87,7 +87,7 @@ def grade_predictions(engine, client, images: SwebenchImages, instances: list[In
         row = AttemptRow(
             id=attempt_id(run_name, instance.instance_id, prediction["model_name_or_path"], "external", 0), run=run_name,
             task=instance.instance_id, model=prediction["model_name_or_path"], agent="external", epoch=0,
-            solved=verdict.solved, status="solved" if verdict.solved else "unsolved", stop_reason="submitted",
+            solved=verdict.solved, status=graded_status(verdict), stop_reason="submitted",
             grade_status=verdict.status, grade_s=verdict.duration_s, patch=prediction["model_patch"],
             check_output=verdict.output, started_at=started_at, **test_columns(verdict.tests),
         )
