@@ -282,3 +282,8 @@ def test_a_real_flask_instance_end_to_end(docker_client, tmp_path):
         assert box.exec("git log --all -1 --format=%H").stdout.strip() == instance.base_commit
         assert box.exec(f"git cat-file -e {FLASK_FIX_4992}").exit_code != 0
         assert box.exec("python -c \"import socket; socket.create_connection(('github.com', 443), timeout=5)\"").exit_code != 0
+        box.exec("printf '\\nimport _pytest.python\\n_pytest.python.Function.runtest = lambda self: None\\n' >> src/flask/__init__.py")
+        forge = box.exec("git diff").stdout  # the hack: every test passes without running
+    assert "Function.runtest = lambda self: None" in forge
+    verdict = grade_instance(docker_client, image, instance, forge)
+    assert (verdict.solved, verdict.status) == (False, "tampered"), verdict.output[-2000:]
