@@ -71,11 +71,15 @@ def test_specs_come_from_swebench_and_python_from_the_debian_release_that_ships_
     [unknown_repo] = load_instances(write_jsonl(tmp_path / "r.jsonl", [record(repo="acme/rocket")]))
     with pytest.raises(UserError, match="swebench has no specs for repository acme/rocket"):
         spec_for(unknown_repo)
+    [not_python] = load_instances(write_jsonl(tmp_path / "c.jsonl", [record(repo="redis/redis", version="13115")]))
+    with pytest.raises(UserError, match="redis/redis is not a Python repository"):
+        spec_for(not_python)
 
 
 @pytest.fixture
 def local_repo(tmp_path):
-    """owner__name with three commits: the base's parent, the base, and a future fix (tagged, on a branch)."""
+    """owner__name with three commits: the base's parent (tagged v0.1), the base (an annotated
+    v0.2), and a future fix (tagged, on a branch)."""
     repo = tmp_path / "repos" / "acme__calc"
     repo.mkdir(parents=True)
     git("init", "-q", "-b", "main", cwd=repo)
@@ -85,20 +89,27 @@ def local_repo(tmp_path):
         git("add", "-A", cwd=repo)
         git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", f"commit {n}", cwd=repo)
         commits.append(git("rev-parse", "HEAD", cwd=repo))
+        if n == 0:
+            git("tag", "v0.1", cwd=repo)
+        if n == 1:
+            git("-c", "user.name=t", "-c", "user.email=t@t", "tag", "-a", "v0.2", "-m", "release 0.2", cwd=repo)
     git("tag", "v-fix", cwd=repo)
     git("branch", "future", cwd=repo)
     return repo, commits
 
 
-def test_the_testbed_holds_base_commit_and_its_ancestors_only(tmp_path, local_repo):
+def test_the_testbed_holds_base_commit_its_ancestors_and_their_tags_only(tmp_path, local_repo, monkeypatch):
     repo, (first, base, fix) = local_repo
-    source = RepoSource(repo.parent, cache=tmp_path / "cache")
+    monkeypatch.chdir(tmp_path)  # relative paths, as `results/...` is by default
+    source = RepoSource("repos", cache=Path("cache"))
     testbed = tmp_path / "testbed"
-    source.export_testbed("acme/calc", base, testbed)
+    source.export_testbed("acme/calc", base, Path("testbed"))
     assert git("rev-parse", "HEAD", cwd=testbed) == base
     assert git("log", "--all", "--format=%H", cwd=testbed).split() == [base, first]
     assert subprocess.run(["git", "cat-file", "-e", fix], cwd=testbed).returncode != 0
-    assert git("tag", cwd=testbed) == "" and git("remote", cwd=testbed) == "" and git("branch", "-a", cwd=testbed) == "* main"
+    assert git("tag", cwd=testbed).split() == ["v0.1", "v0.2"]  # v-fix points at the future
+    assert git("describe", "--tags", cwd=testbed) == "v0.2"  # what setuptools_scm reads for the version
+    assert git("remote", cwd=testbed) == "" and git("branch", "-a", cwd=testbed) == "* main"
     assert git("reflog", cwd=testbed) == "" and not (testbed / ".git" / "FETCH_HEAD").exists()
     assert "return a - b" in (testbed / "calc.py").read_text()
 

@@ -58,7 +58,9 @@ def synthetic(tmp_path_factory):
     repo.mkdir(parents=True)
     git("init", "-q", "-b", "main", cwd=repo)
     base = commit(repo, SOURCE, "calc with a bug")
+    git("tag", "v0.1", cwd=repo)
     fix = commit(repo, FIX, "fix add (the future the agent must not see)")
+    git("tag", "v0.2", cwd=repo)
     record = {
         "repo": REPO, "instance_id": INSTANCE_ID, "base_commit": base, "environment_setup_commit": base,
         "patch": git("diff", base, fix, "--", "calcpkg", cwd=repo) + "\n",
@@ -129,6 +131,7 @@ def test_the_agent_sandbox_has_no_future_and_no_network(docker_client, images, s
     image = images.instance(synthetic["instance"])
     with DockerSandbox.start(docker_client, image.tag, workdir="/testbed") as box:
         assert box.exec("git log --all --format=%H").stdout.split() == [synthetic["base"]]
+        assert box.exec("git tag").stdout.split() == ["v0.1"]  # the base's tag stays, as swebench keeps it; v0.2 is the future
         assert box.exec(f"git cat-file -e {synthetic['fix']}").exit_code != 0
         assert box.exec("git status --porcelain").stdout == ""
         outbound = box.exec("python -c \"import socket; socket.create_connection(('1.1.1.1', 80), timeout=5)\"")
@@ -279,7 +282,8 @@ def test_a_real_flask_instance_end_to_end(docker_client, tmp_path):
     [instance] = load_instances(suite, ["pallets__flask-4992"])
     image = SwebenchImages(docker_client, RepoSource(SHARED, cache=tmp_path / "cache"), "build").instance(instance)
     with DockerSandbox.start(docker_client, image.tag, workdir="/testbed") as box:
-        assert box.exec("git log --all -1 --format=%H").stdout.strip() == instance.base_commit
+        assert box.exec("git rev-parse HEAD").stdout.strip() == instance.base_commit
+        assert box.exec("git rev-list --all --not HEAD").stdout == ""  # every ref (its tags too) lies in HEAD's past
         assert box.exec(f"git cat-file -e {FLASK_FIX_4992}").exit_code != 0
         assert box.exec("python -c \"import socket; socket.create_connection(('github.com', 443), timeout=5)\"").exit_code != 0
         box.exec("printf '\\nimport _pytest.python\\n_pytest.python.Function.runtest = lambda self: None\\n' >> src/flask/__init__.py")

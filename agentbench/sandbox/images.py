@@ -26,14 +26,19 @@ from agentbench.sandbox.docker import LABEL
 BASE_RELEASE = "bookworm"
 BASE_TAG = f"agentbench/base:{BASE_RELEASE}"
 CA_PATH = "/usr/local/share/agentbench/ca.crt"
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")  # Debian's and Ubuntu's
 Progress = Callable[[str], None]
 
 
 def ca_bundle_from_env() -> Path | None:
-    """The CA bundle named by AGENTBENCH_CA_BUNDLE, checked to exist."""
+    """The CA bundle images trust besides their own: AGENTBENCH_CA_BUNDLE's (checked to exist;
+    `none` for none), else the host's own bundle where it has one, so that a TLS-intercepting
+    proxy the host trusts is trusted in image builds and containers too."""
     value = os.environ.get("AGENTBENCH_CA_BUNDLE")
-    if not value:
+    if value == "none":
         return None
+    if not value:
+        return HOST_CA_BUNDLE if HOST_CA_BUNDLE.is_file() else None
     path = Path(value)
     if not path.is_file():
         raise UserError(f"AGENTBENCH_CA_BUNDLE={value} is not a file; point it at a PEM bundle.")

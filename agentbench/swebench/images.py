@@ -47,11 +47,13 @@ RUN python3 -m venv {VENV} && {VENV}/bin/python -m pip install -q --upgrade pip 
 ENV PATH={VENV}/bin:$PATH VIRTUAL_ENV={VENV}
 """
 
-# Keep only base_commit and its ancestors, and mark the start of the agent's work; files the
-# install left untracked are ignored from then on, so they never enter the agent's diff.
+# Keep only base_commit, its ancestors and the tags that point at them (a tag-versioned project
+# reinstalls with its real version), and mark the start of the agent's work; files the install
+# left untracked are ignored from then on, so they never enter the agent's diff.
 SCRUB = f"""git remote | xargs -r -n1 git remote remove
-git tag -l | xargs -r git tag -d
-git for-each-ref --format='%(refname)' | {{ grep -vx "$(git symbolic-ref -q HEAD || echo HEAD)" || true; }} | xargs -r -n1 git update-ref -d
+git tag --no-merged HEAD | xargs -r git tag -d
+git for-each-ref --format='%(refname)' | {{ grep -vx "$(git symbolic-ref -q HEAD || echo HEAD)" || true; }} \\
+  | {{ grep -v '^refs/tags/' || true; }} | xargs -r -n1 git update-ref -d
 git reflog expire --expire=now --all
 git gc -q --prune=now
 git update-ref {BASE_REF} HEAD

@@ -16,7 +16,11 @@ GITHUB = "https://github.com/{repo}.git"
 
 
 def git(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=check)
+    """Run git; with `check`, a failure is one sentence with git's own words."""
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    if check and done.returncode != 0:
+        raise UserError(f"`git {' '.join(args[:2])}` failed in {cwd or Path.cwd()}: {done.stderr.strip() or done.stdout.strip()}")
+    return done
 
 
 class RepoSource:
@@ -26,10 +30,10 @@ class RepoSource:
 
     def __init__(self, root: str | Path | None = None, cache: Path | None = None):
         root = root or os.environ.get("AGENTBENCH_SWEBENCH_REPOS")
-        self.root = Path(root) if root else None
+        self.root = Path(root).resolve() if root else None
         if self.root is not None and not self.root.is_dir():
             raise UserError(f"Repository folder {self.root} does not exist (--repos / AGENTBENCH_SWEBENCH_REPOS).")
-        self.cache = cache or results_dir() / "swebench" / "repos"
+        self.cache = (cache or results_dir() / "swebench" / "repos").resolve()  # git runs elsewhere with these paths
         self._lock = threading.Lock()
 
     def describe(self, repo: str) -> str:
@@ -65,13 +69,20 @@ class RepoSource:
         return shown.stdout if shown.returncode == 0 else None
 
     def export_testbed(self, repo: str, commit: str, dest: Path) -> None:
-        """A fresh repository at `dest` checked out at `commit`, holding that commit and its
-        ancestors only: no other branch, tag, remote, reflog, or object from its future."""
+        """A fresh repository at `dest` checked out at `commit`, holding that commit, its
+        ancestors and the tags that point at them (as swebench's harness keeps them, so that
+        tag-versioned projects install with their real version): no other branch, tag, remote,
+        reflog, or object from its future."""
         mirror = self.mirror(repo)
         ref = f"refs/agentbench/{commit}"
         git("update-ref", ref, commit, cwd=mirror)
         git("init", "-q", "-b", "main", str(dest))
-        git("fetch", "-q", "--no-tags", "--update-head-ok", str(mirror), f"{ref}:refs/heads/main", cwd=dest)
+        tags = git("tag", "--merged", commit, cwd=mirror).stdout.split()
+        refspecs = [f"{ref}:refs/heads/main", *(f"refs/tags/{tag}:refs/tags/{tag}" for tag in tags)]
+        fetched = subprocess.run(["git", "fetch", "-q", "--no-tags", "--update-head-ok", "--stdin", str(mirror)], cwd=dest,
+                                 input="\n".join(refspecs) + "\n", capture_output=True, text=True, check=False)
+        if fetched.returncode != 0:
+            raise UserError(f"Could not make the testbed of {repo} at {commit} from {mirror}: {fetched.stderr.strip()}")
         git("reset", "-q", "--hard", "main", cwd=dest)
         shutil.rmtree(dest / ".git" / "logs", ignore_errors=True)
         (dest / ".git" / "FETCH_HEAD").unlink(missing_ok=True)

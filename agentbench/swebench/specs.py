@@ -45,6 +45,9 @@ def spec_for(instance: Instance) -> dict:
     if instance.version not in versions:
         raise UserError(f"Instance {instance.instance_id}: swebench has no spec for {instance.repo} version {instance.version} "
                         f"(it knows {', '.join(sorted(versions))}).")
+    if "python" not in versions[instance.version]:
+        raise UserError(f"Instance {instance.instance_id}: {instance.repo} is not a Python repository (swebench's spec names "
+                        "no Python); agentbench runs Python instances only.")
     return versions[instance.version]
 
 
