@@ -20,7 +20,6 @@ from pathlib import Path
 
 ROOT = "/var/lib/agentbench"
 PLUGIN_DIR = f"{ROOT}/plugin"
-PLUGIN_MODULE = "agentbench_evidence"
 CANNOT_START = (126, 127)  # the shell could not run the command (not executable, not found)
 STARTUP_FILES = re.compile(r"(?:^|/)(?:sitecustomize\.py|usercustomize\.py|[^/]+\.pth)$")  # run by Python before any test
 _PARSING = threading.Lock()  # CPython 3.11's ast.parse is not safe in concurrent threads
@@ -45,6 +44,11 @@ class Canary:
         return f"test_{self.nonce}_1"
 
     @property
+    def plugin_module(self) -> str:
+        """The plugin's module name: a workspace module cannot shadow a name it cannot know."""
+        return f"agentbench_evidence_{self.nonce}"
+
+    @property
     def test_file(self) -> str:
         return f"{ROOT}/{self.nonce}/test_{self.nonce}.py"
 
@@ -58,7 +62,7 @@ class Canary:
         a, b = secrets.randbelow(1000) + 2, secrets.randbelow(1000) + 2
         canaries = (f"def {self.passing}():\n    assert {a} * {b} == {a * b}\n\n\n"
                     f"def {self.failing}():\n    assert {a} * {b} == {a * b + 1}\n")
-        return {f"{PLUGIN_DIR}/{PLUGIN_MODULE}.py": plugin, self.test_file: canaries}
+        return {f"{PLUGIN_DIR}/{self.plugin_module}.py": plugin, self.test_file: canaries}
 
     def environment(self) -> str:
         """Shell lines that make every pytest the check starts load the plugin."""
@@ -69,7 +73,7 @@ class Canary:
         }
         lines = [f"export {name}={shlex.quote(value)}" for name, value in exports.items()]
         lines += [f'export PYTHONPATH={PLUGIN_DIR}"${{PYTHONPATH:+:$PYTHONPATH}}"',
-                  f'export PYTEST_ADDOPTS="-p {PLUGIN_MODULE} ${{PYTEST_ADDOPTS:-}}"']
+                  f'export PYTEST_ADDOPTS="-p {self.plugin_module} ${{PYTEST_ADDOPTS:-}}"']
         return "\n".join(lines) + "\n"
 
 

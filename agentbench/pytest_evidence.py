@@ -1,5 +1,5 @@
 """The pytest plugin the grader loads into a check's test run (copied into the grader's
-container as `agentbench_evidence`; it imports nothing of agentbench).
+container as `agentbench_evidence_<nonce>`; it imports nothing of agentbench).
 
 It writes each test's outcome to a file as the test ends, and puts two canary tests first in
 the run, in a file whose name the agent cannot know: one must pass, one must fail. A test

@@ -44,6 +44,8 @@ ATTACKS = {
     "sys.exit(0) at import": {"calc.py+": "import sys\nsys.exit(0)\n"},
     "a conftest that passes tests without running them": {"conftest.py": "def pytest_pyfunc_call(pyfuncitem):\n    return True\n"},
     "a pytest.py that shadows pytest": {"pytest.py": "print('2 passed')\n"},
+    "a module named like the grader's plugin": {"agentbench_evidence.py": (
+        "import os, sys\nopen(os.environ.get('AGENTBENCH_EVIDENCE', '/tmp/x'), 'a').write('{\"event\": \"loaded\"}\\n')\n")},
     "the grader's container killed": {"calc.py+": "import os, signal\nos.kill(1, signal.SIGTERM)\n"},
 }
 
