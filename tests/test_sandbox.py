@@ -120,3 +120,22 @@ def test_writing_past_the_disk_quota_is_the_agents_failure(docker_client, python
         small.exec("rm -f /tmp/big")
         with pytest.raises(DiskQuotaExceeded, match="over its disk quota of 40 MiB"):
             small.exec("for n in 1 2 3; do head -c 20M /dev/urandom > /tmp/part$n; done")
+
+
+def test_a_container_whose_pids_are_all_taken_runs_the_next_command(docker_client, python_image):
+    from agentbench.sandbox import SandboxLimits
+
+    fill = "(sleep 2; for n in $(seq 80); do sleep 1000 & done) >/dev/null 2>&1 &"  # after the command's own sweep looked
+    with DockerSandbox.start(docker_client, python_image, limits=SandboxLimits(pids=48)) as small:
+        small.exec(fill, timeout=10)
+        time.sleep(5)
+        after = small.exec("echo alive", timeout=20)
+        assert after.exit_code == 0 and after.stdout == "alive\n", after.output[-500:]
+        assert len(docker_client.api.top(small.container.id)["Processes"]) == 2  # init and its sleep
+        small.exec(fill, timeout=10)
+        time.sleep(5)
+        small._make_room()  # what exec does when the engine cannot start a process at all
+        assert [p[-1] for p in docker_client.api.top(small.container.id)["Processes"]][1] == "sleep infinity"
+        assert len(docker_client.api.top(small.container.id)["Processes"]) == 2
+        small.container.reload()
+        assert small.container.attrs["HostConfig"]["PidsLimit"] == 48

@@ -16,23 +16,36 @@ from agentbench.sandbox.base import ContainerExited, DiskQuotaExceeded, ExecResu
 
 LABEL = "agentbench"
 KILL_GRACE_S = 2
+NO_ROOM, NO_ROOM_EXIT = "OCI runtime exec failed", 126  # the engine could not start a process: no PID left
+SWEEP_PIDS = 16  # PIDs lent to the sweep that makes room
 # Runs `bash -c "$2"` under `timeout "$1"`, every file it writes capped at $4 KiB. A command
 # that outlives its timeout is killed with its process group; what escaped the group (a fork
 # bomb's children, say) is then killed by session, in passes. Before and after the command,
 # a container holding more than $3 processes (a fork bomb, started with setsid or in the
-# background) has every process but its init, its main process and this shell killed, so the
-# next command still runs. Only shell builtins do the cleanup: it works with no PIDs left.
+# background) is frozen at once (SIGSTOP to every process but init and this shell, so nothing
+# forks any more), every process but its init, its main process and this shell is killed, and
+# the rest goes on. Only shell builtins do the cleanup: it works with no PIDs left.
 SUPERVISOR = f"""limit=$1 command=$2 crowd=$3 me=$$
 crowded() {{ n=0; for stat in /proc/[0-9]*/stat; do n=$((n+1)); done; [ $n -gt $crowd ]; }}
-kill_where() {{  # kill -9, in passes, every process (not init, this shell or the container's sleep) for which $1 holds
+main_process() {{  # the container's own `sleep infinity`: the first child init started
+  main=
+  for stat in /proc/[0-9]*/stat; do
+    read -r line 2>/dev/null < "$stat" || continue
+    pid=${{stat#/proc/}}; pid=${{pid%/stat}}; rest=${{line#* (}}; comm=${{rest%%) *}}
+    set -- ${{line##*) }}
+    if [ "$2" = 1 ] && [ "$comm" = sleep ] && {{ [ -z "$main" ] || [ "$pid" -lt "$main" ]; }}; then main=$pid; fi
+  done
+}}
+kill_where() {{  # kill -9, in passes, every process (not init, this shell or the container's sleep) for which $check holds
+  main_process
   pass=0
   while [ $pass -lt 40 ]; do
     found=0
     for stat in /proc/[0-9]*/stat; do
-      read -r line < "$stat" 2>/dev/null || continue
+      read -r line 2>/dev/null < "$stat" || continue
       pid=${{stat#/proc/}}; pid=${{pid%/stat}}; rest=${{line#* (}}; comm=${{rest%%) *}}
       set -- ${{line##*) }}
-      if [ "$pid" = 1 ] || [ "$pid" = "$me" ] || {{ [ "$2" = 1 ] && [ "$comm" = sleep ]; }}; then continue; fi
+      if [ "$pid" = 1 ] || [ "$pid" = "$me" ] || [ "$pid" = "$main" ] || [ "$1" = Z ]; then continue; fi
       "$check" "$@" && kill -9 "$pid" 2>/dev/null && found=1
     done
     [ $found = 0 ] && break
@@ -42,7 +55,23 @@ kill_where() {{  # kill -9, in passes, every process (not init, this shell or th
 in_session() {{ [ "$4" = "$session" ]; }}
 sweep() {{
   echo "agentbench: the sandbox held more than $crowd processes; all but its own were killed" >&2
+  kill -STOP -1 2>/dev/null; kill -STOP -1 2>/dev/null; kill -STOP -1 2>/dev/null
   check=: kill_where
+  kill -CONT -1 2>/dev/null
+  settle
+}}
+settle() {{  # until init has reaped the killed (a zombie still holds its PID), within bounds
+  tries=0
+  while [ $tries -lt 2000 ]; do
+    zombie=0
+    for stat in /proc/[0-9]*/stat; do
+      read -r line 2>/dev/null < "$stat" || continue
+      set -- ${{line##*) }}
+      [ "$1" = Z ] && {{ zombie=1; break; }}
+    done
+    [ $zombie = 0 ] && return
+    tries=$((tries+1))
+  done
 }}
 crowded && sweep
 (ulimit -f "$4"; exec timeout -k {KILL_GRACE_S}s "$limit" bash -c "$command")
@@ -119,11 +148,23 @@ class DockerSandbox:
 
     def exec(self, command: str, timeout: float = 60, cwd: str | None = None) -> ExecResult:
         """Run `bash -c command` in `cwd` (default: the working directory); its processes are
-        killed inside the container at `timeout`."""
-        api = self.container.client.api
-        crowd, file_kib = self.limits.pids // 2, self.limits.disk_bytes // 1024
-        argv = ["bash", "-c", SUPERVISOR, "agentbench-exec", f"{timeout:g}s", command, str(crowd), str(file_kib)]
+        killed inside the container at `timeout`. When the container has no PID left to start
+        the command with (a fork bomb fills it), room is made first and the command run again."""
         started = time.monotonic()
+        exit_code, stdout, stderr, truncated = self._run(command, timeout, cwd, self.limits.pids // 2)
+        if exit_code == NO_ROOM_EXIT and NO_ROOM in stdout + stderr:
+            self._make_room()
+            exit_code, stdout, stderr, truncated = self._run(command, timeout, cwd, self.limits.pids // 2)
+        duration = time.monotonic() - started
+        timed_out = exit_code in (124, 137) and duration >= timeout
+        self._check_disk()
+        return ExecResult(exit_code, stdout, stderr, duration, timed_out, truncated)
+
+    def _run(self, command: str, timeout: float, cwd: str | None, crowd: int) -> tuple[int, str, str, bool]:
+        """One supervised exec: its exit code, output and whether the output was cut."""
+        api = self.container.client.api
+        argv = ["bash", "-c", SUPERVISOR, "agentbench-exec", f"{timeout:g}s", command, str(crowd),
+                str(self.limits.disk_bytes // 1024)]
         try:
             exec_id = api.exec_create(self.container.id, argv, workdir=cwd or self.workdir)["Id"]
             chunks = api.exec_start(exec_id, stream=True, demux=True)
@@ -132,13 +173,26 @@ class DockerSandbox:
         except docker.errors.DockerException as exc:
             self._raise_if_exited()
             raise SandboxError(f"exec failed in container {self.container.short_id}: {exc}") from exc
-        duration = time.monotonic() - started
         if exit_code is None:
             self._raise_if_exited()
             raise SandboxError(f"container {self.container.short_id} stopped during a command")
-        timed_out = exit_code in (124, 137) and duration >= timeout
-        self._check_disk()
-        return ExecResult(exit_code, stdout, stderr, duration, timed_out, truncated)
+        return exit_code, stdout, stderr, truncated
+
+    def _make_room(self) -> None:
+        """Lift the PID limit for a moment, sweep every process but the container's own, and
+        put the limit back."""
+        self._set_pids_limit(self.limits.pids + SWEEP_PIDS)
+        try:
+            self._run("true", 30, "/", crowd=0)
+        finally:
+            self._set_pids_limit(self.limits.pids)
+
+    def _set_pids_limit(self, pids: int) -> None:
+        api = self.container.client.api
+        try:  # docker-py's update_container has no PID limit; the engine's endpoint does
+            api._raise_for_status(api._post_json(api._url("/containers/{0}/update", self.container.id), data={"PidsLimit": pids}))
+        except docker.errors.DockerException as exc:
+            raise SandboxError(f"could not change the PID limit of container {self.container.short_id}: {exc}") from exc
 
     def revive(self) -> None:
         """Start the container again if what ran in it ended its main process, so the harness
