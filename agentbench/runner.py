@@ -29,6 +29,7 @@ from agentbench.estimate import History, expected_cost_usd
 from agentbench.grading import BrokenTask, GraderError, Verdict, graded_status, read_or_none, test_columns
 from agentbench.lock import build_lock, changed_groups
 from agentbench.lookups import GIT_TRACE_PATH, TRACE_SETUP, lookup_flags, traced_git_commands
+from agentbench.metrics import total_cost
 from agentbench.models.builtin import BuiltinModels
 from agentbench.models.calls import ModelCaller
 from agentbench.models.endpoint import Endpoint, check_reachable, endpoint_for, served_facts
@@ -39,7 +40,6 @@ from agentbench.models.vllm import check_can_serve
 from agentbench.sandbox import ContainerExited, DiskQuotaExceeded, SandboxError
 from agentbench.sandbox.docker import DockerSandbox, remove_containers
 from agentbench.spec import RunSpec
-from agentbench.metrics import total_cost
 from agentbench.store import AttemptRow, RunRow, StepRow, attempt_id, attempts_of_models, utcnow
 from agentbench.workspace import WorkspaceRejected, workspace_diff
 
