@@ -59,8 +59,9 @@ def config_summary(attempts: Sequence[dict]) -> dict:
     """Rate, interval, time, tokens and cost for the attempts of one configuration.
 
     Attempts whose status is `error` (the harness or the endpoint failed, not the agent) are
-    counted apart and left out of the rate; `tampered` ones count as unsolved and are counted too. pass@k and pass^k are given for every k up to
-    the fewest graded epochs any task has, when that is more than one.
+    counted apart and left out of the rate; `tampered` ones count as unsolved and are counted
+    too. pass@k and pass^k are given for every k up to the fewest graded epochs any task has,
+    when that is more than one.
     """
     graded = [a for a in attempts if a["status"] != "error"]
     solved = sum(1 for a in graded if a["solved"])
