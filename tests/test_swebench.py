@@ -3,12 +3,15 @@ specs made offline, and grading by swebench's own code against the by-hand refer
 
 import json
 import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from agentbench.errors import UserError
 from agentbench.swebench.grading import grade_log
+from agentbench.swebench.images import BUILD_REQUIRES
 from agentbench.swebench.instances import load_instances
 from agentbench.swebench.repos import RepoSource
 from agentbench.swebench.specs import eval_script, python_for, requirements, spec_for
@@ -125,6 +128,20 @@ def test_a_missing_commit_or_repository_is_one_sentence(tmp_path, local_repo):
         RepoSource("/no/such/dir")
 
 
+def test_a_bundle_s_commits_are_found_under_any_ref(tmp_path, local_repo):
+    repo, (first, base, fix) = local_repo
+    git("update-ref", f"refs/keep/{base}", base, cwd=repo)  # as one makes a bundle of raw commits
+    folder = tmp_path / "bundles"
+    folder.mkdir()
+    git("bundle", "create", str(folder / "acme__calc.bundle"), f"refs/keep/{base}", cwd=repo)
+    source = RepoSource(folder, cache=tmp_path / "cache")
+    source.require_commit("acme/calc", base, "acme__calc-1")
+    source.export_testbed("acme/calc", base, tmp_path / "testbed")
+    assert git("log", "--format=%H", cwd=tmp_path / "testbed").split() == [base, first]
+    with pytest.raises(UserError, match=f"needs commit {fix}, which {folder / 'acme__calc.bundle'} does not hold"):
+        source.require_commit("acme/calc", fix, "acme__calc-1")
+
+
 @needs_shared
 def test_flask_testbed_from_the_bundle_cannot_see_the_fix(tmp_path):
     [instance] = load_instances(str(SHARED / "instances.jsonl"), only=["pallets__flask-4992"])
@@ -170,3 +187,32 @@ def test_tasks_lists_an_instance_file_with_the_python_each_gets():
     done = agentbench("tasks", str(SHARED / "instances.jsonl"))
     assert done.returncode == 0, done.stderr
     assert "pallets__flask-4045" in done.stdout and "3.9 (bullseye)" in done.stdout and "3.11 (bookworm)" in done.stdout
+
+
+def wheel(folder, name, version, requires=()):
+    """A minimal wheel of an empty module, for pip offline."""
+    info = f"{name}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(f"Requires-Dist: {r}\n" for r in requires)
+    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as whl:
+        whl.writestr(f"{name}.py", "")
+        whl.writestr(f"{info}/METADATA", metadata)
+        whl.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        whl.writestr(f"{info}/RECORD", "")
+
+
+def test_build_requirements_are_installed_but_never_change_installed_packages(tmp_path):
+    wheels, project = tmp_path / "wheels", tmp_path / "project"
+    wheels.mkdir(), project.mkdir()
+    wheel(wheels, "core", "1.0"), wheel(wheels, "core", "2.0"), wheel(wheels, "backend", "1.0")
+    wheel(wheels, "pinner", "1.0", ["core==2.0"])  # as oldest-supported-numpy pins an older numpy
+    (project / "pyproject.toml").write_text('[build-system]\nrequires = ["pinner", "backend"]\n')
+    subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True)
+    python = str(tmp_path / "venv" / "bin" / "python")
+    offline = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels), "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PATH": "/usr/bin:/bin"}
+    subprocess.run([python, "-m", "pip", "install", "-q", "core==1.0"], env=offline, check=True)
+    done = subprocess.run([python, "-c", BUILD_REQUIRES], cwd=project, env=offline, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "build requirement pinner left out: pip cannot add it without changing installed packages" in done.stdout
+    versions = subprocess.run([python, "-m", "pip", "list", "--format=json"], env=offline, capture_output=True, text=True, check=True)
+    installed = {p["name"]: p["version"] for p in json.loads(versions.stdout)}
+    assert installed["core"] == "1.0" and installed["backend"] == "1.0" and "pinner" not in installed

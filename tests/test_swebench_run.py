@@ -139,6 +139,19 @@ def test_the_agent_sandbox_has_no_future_and_no_network(docker_client, images, s
         assert box.exec("python -c 'import calcpkg, pytest'").exit_code == 0
 
 
+def test_the_testbed_python_works_by_any_link_and_reinstalls_offline(docker_client, images, synthetic):
+    image = images.instance(synthetic["instance"])
+    with DockerSandbox.start(docker_client, image.tag, network=False, workdir="/testbed") as box:
+        # tox-current-env runs the tests by a link to the testbed's python in .tox/<env>/bin
+        linked = box.exec("mkdir -p /tmp/env/bin && ln -s /opt/testbed/bin/python /tmp/env/bin/python"
+                          " && /tmp/env/bin/python -c 'import calcpkg, pytest'")
+        assert linked.exit_code == 0, linked.output
+        # the eval script's reinstall: offline, without build isolation, editable (PEP 660)
+        editable = box.exec("python -m pip install -e .")
+        assert editable.exit_code == 0, editable.output
+    assert docker_client.images.get(images.environment(synthetic["instance"])).labels["agentbench.python"] == "3.9"
+
+
 def new_file(path: str, text: str) -> str:
     lines = text.splitlines()
     return (f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n@@ -0,0 +1,{len(lines)} @@\n"

@@ -10,6 +10,7 @@ Or, with `pull`, swebench's prebuilt instance image with a layer that strips its
 
 from __future__ import annotations
 
+import json
 import shlex
 import tarfile
 import tempfile
@@ -43,8 +44,21 @@ RUN printf '__pycache__/\\n*.pyc\\n.pytest_cache/\\n' > /etc/gitignore \\
  && git config --system user.email agent@agentbench.invalid \\
  && git config --system user.name agentbench \\
  && git config --system --add safe.directory '*'
-RUN python3 -m venv {VENV} && {VENV}/bin/python -m pip install -q --upgrade pip wheel
+RUN python3 -m venv {VENV} && {VENV}/bin/python -m pip install -q --upgrade pip wheel setuptools
+COPY link_testbed.py /root/link_testbed.py
+RUN python3 /root/link_testbed.py && rm /root/link_testbed.py
 ENV PATH={VENV}/bin:$PATH VIRTUAL_ENV={VENV}
+"""
+
+# A venv is found from the path a python runs by, so a link to the venv's python elsewhere
+# (tox-current-env's env dirs) runs the bare system Python. In swebench's conda env the
+# binary is the env's own; here the system Python gets the testbed's packages too.
+LINK_TESTBED = f"""import pathlib, site, subprocess
+purelib = subprocess.run(["{VENV}/bin/python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+folder = pathlib.Path(site.getsitepackages()[0])
+folder.mkdir(parents=True, exist_ok=True)
+(folder / "agentbench-testbed.pth").write_text(f"import site, sys; sys.prefix == sys.base_prefix and site.addsitedir({{purelib!r}})\\n")
 """
 
 # Keep only base_commit, its ancestors and the tags that point at them (a tag-versioned project
@@ -61,25 +75,29 @@ git ls-files --others --exclude-standard >> .git/info/exclude
 """
 
 # The project's build backend, where the venv lacks it, so that the eval script's reinstall
-# works offline without build isolation (packages already installed are never changed).
+# works offline without build isolation. Installed packages are pinned: a requirement that
+# would change one (oldest-supported-numpy downgrading numpy) is left out, not installed.
 BUILD_REQUIRES = """
-import importlib.metadata, pathlib, subprocess, sys
+import importlib.metadata, pathlib, subprocess, sys, tempfile
 try:
     import tomllib
 except ImportError:
     from pip._vendor import tomli as tomllib
 from pip._vendor.packaging.requirements import Requirement
+from pip._vendor.packaging.utils import canonicalize_name
 project = pathlib.Path("pyproject.toml")
 requires = tomllib.loads(project.read_text()).get("build-system", {}).get("requires", []) if project.exists() else []
-missing = []
+installed = {canonicalize_name(d.metadata["Name"]): f"{d.metadata['Name']}=={d.version}"
+             for d in importlib.metadata.distributions() if d.metadata["Name"]}
+pins = pathlib.Path(tempfile.mkdtemp()) / "installed.txt"
+pins.write_text("\\n".join(installed.values()) + "\\n")
 for text in [*requires, "setuptools", "wheel"]:
-    try:
-        importlib.metadata.version(Requirement(text).name)
-    except importlib.metadata.PackageNotFoundError:
-        missing.append(text)
-if missing:
-    subprocess.run([sys.executable, "-m", "pip", "install", *missing], check=True)
+    if canonicalize_name(Requirement(text).name) not in installed:
+        done = subprocess.run([sys.executable, "-m", "pip", "install", "-c", str(pins), text])
+        if done.returncode:
+            print(f"build requirement {text} left out: pip cannot add it without changing installed packages")
 """
+
 
 # The spec's install at base_commit; what it changes in tracked files is committed with the
 # base commit's own dates, so nothing in the history is newer than base_commit.
@@ -150,7 +168,7 @@ class SwebenchImages:
         choice = self.python(instance)
         python_tier = self._python_tier(choice.release)
         spec = spec_for(instance)
-        files = {"Dockerfile": self._environment_dockerfile(python_tier, spec)}
+        files = {"Dockerfile": self._environment_dockerfile(python_tier, spec, choice)}
         if spec.get("packages") == "requirements.txt":
             files["requirements.txt"] = requirements(instance, self.source)
         context = tar_files({name: text.encode() for name, text in files.items()})
@@ -182,11 +200,12 @@ class SwebenchImages:
         with self._guard:  # one debootstrap per release, whichever thread asks first
             base = ensure_base(self.client, release, self.ca_bundle, self.progress)
         dockerfile = PYTHON_TIER.format(base=base)
-        tag = f"agentbench/sweb.python:{release}-{content_hash(self.client.images.get(base).id.encode(), dockerfile.encode())}"
-        return self._once(tag, lambda: build_image(self.client, tag, tar_files({"Dockerfile": dockerfile.encode()}), {}, self.progress))
+        context = tar_files({"Dockerfile": dockerfile.encode(), "link_testbed.py": LINK_TESTBED.encode()})
+        tag = f"agentbench/sweb.python:{release}-{content_hash(self.client.images.get(base).id.encode(), context)}"
+        return self._once(tag, lambda: build_image(self.client, tag, context, {}, self.progress))
 
-    def _environment_dockerfile(self, python_tier: str, spec: dict) -> str:
-        lines = [f"FROM {python_tier}"]
+    def _environment_dockerfile(self, python_tier: str, spec: dict, choice: PythonChoice) -> str:
+        lines = [f"FROM {python_tier}", f"LABEL agentbench.python={json.dumps(choice.deviation or choice.python)}"]
         packages = spec.get("packages", "")
         if packages == "requirements.txt":
             lines += ["COPY requirements.txt /root/requirements.txt",

@@ -51,7 +51,10 @@ class RepoSource:
                 self.cache.mkdir(parents=True, exist_ok=True)
                 partial = target.with_suffix(".partial")
                 shutil.rmtree(partial, ignore_errors=True)
-                cloned = git("clone", "-q", "--bare", str(origin or GITHUB.format(repo=repo)), str(partial), check=False)
+                # a local copy whole (a bundle may hold its commits under any ref, not only branches
+                # and tags); GitHub's branches and tags only, not its pull request refs
+                copy = "--mirror" if origin else "--bare"
+                cloned = git("clone", "-q", copy, str(origin or GITHUB.format(repo=repo)), str(partial), check=False)
                 if cloned.returncode != 0:
                     hint = "" if origin else "; offline, pass --repos DIR with a mirror or bundle"
                     raise UserError(f"Could not copy repository {repo} from {origin or GITHUB.format(repo=repo)}{hint}: {cloned.stderr.strip()}")
