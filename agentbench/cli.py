@@ -25,10 +25,13 @@ from agentbench.estimate import History, forecast
 from agentbench.grading import validate_task
 from agentbench.html_report import attempt_key, render_html
 from agentbench.lock import GROUPS, changed_groups, lock_warnings
+from agentbench.models.llamacpp import gguf_path, llamacpp_command
 from agentbench.models.pricing import price_text
-from agentbench.models.redteam import NAMES as ATTACK_NAMES
 from agentbench.models.profiles import get_profile, load_profiles
-from agentbench.models.vllm import VllmServer, check_can_serve, serve_command
+from agentbench.models.redteam import NAMES as ATTACK_NAMES
+from agentbench.models.server_process import check_port_free
+from agentbench.models.serving import SELF_HOSTED, launcher_for, server_log
+from agentbench.models.vllm import serve_command
 from agentbench.paths import results_dir
 from agentbench.report import (
     attempts_csv, build_report, comparisons, render_comparison, render_forecast, render_table, significant_regression,
@@ -422,28 +425,34 @@ def models(models_file: Optional[Path] = typer.Option(None, "--models-file", hel
 
 @app.command()
 def serve(
-    profile_name: str = typer.Argument(..., metavar="PROFILE", help="A vllm model profile."),
+    profile_name: str = typer.Argument(..., metavar="PROFILE", help="A self-hosted model profile (vllm or llamacpp)."),
     port: int = typer.Option(8000, help="Port to serve on."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the `vllm serve` command and exit."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the server command and exit."),
     models_file: Optional[Path] = typer.Option(None, "--models-file", help="Extra model profiles (YAML)."),
 ) -> None:
-    """Serve a self-hosted model with vLLM in the foreground (Ctrl-C stops it)."""
+    """Serve a self-hosted model (vLLM on GPUs, llama.cpp on the CPU) in the foreground (Ctrl-C stops it)."""
     profile = get_profile(profile_name, load_profiles(models_file))
+    if profile.provider not in SELF_HOSTED:
+        raise UserError(f"Model profile {profile.name!r} is reached through its {profile.provider} API; only vllm and llamacpp "
+                        "profiles are served.")
     if dry_run:
-        typer.echo(shlex.join(serve_command(profile, host, port)))
+        command = serve_command(profile, host, port) if profile.provider == "vllm" else \
+            llamacpp_command(profile, gguf_path(profile), host, port)
+        typer.echo(shlex.join(command))
         return
-    server = VllmServer(profile, results_dir() / "vllm" / f"serve-{profile.name}.log", check_can_serve(profile), port, host)
+    check_port_free(host, port, f"{profile.name!r}")
+    server = launcher_for(profile)(server_log(profile, "serve"), port, host)
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    err_console.print(f"starting vLLM for {profile.name}; log: {server.log_path}")
+    err_console.print(f"starting {server.label}; log: {server.log_path}")
     with server:
         err_console.print(f"serving {profile.resolved_model()} at {server.base_url} (Ctrl-C stops it)")
         try:
             server.process.wait()
         except KeyboardInterrupt:
-            err_console.print("stopping vLLM")
+            err_console.print(f"stopping {server.label}")
     if server.process.returncode not in (0, -signal.SIGTERM, -signal.SIGKILL):
-        raise UserError(f"vLLM for {profile.name!r} exited with code {server.process.returncode}; its log is {server.log_path}.")
+        raise UserError(f"{server.label} exited with code {server.process.returncode}; its log is {server.log_path}.")
 
 
 @images_app.command("list")

@@ -92,6 +92,8 @@ def config_summary(attempts: Sequence[dict]) -> dict:
         "wall_s_per_solved": wall_per_solved_of(attempts),
         "wall_s_per_solved_ci95": per_solved_interval(attempts, wall_per_solved_of),
         "retries": sum(a["retries"] for a in attempts),
+        "unreported_calls": sum(a.get("unreported_calls", 0) for a in attempts),
+        "valid_tool_call_share": valid_tool_call_share(attempts),
         "gpu_s": total_cost(a["gpu_s"] for a in attempts),
         "gpu_s_per_solved": gpu_seconds_per_solved_of(attempts),
         "gpu_s_per_solved_ci95": (None if all(a["gpu_s"] is None for a in attempts)  # API models: no resampling
@@ -107,6 +109,14 @@ def config_summary(attempts: Sequence[dict]) -> dict:
                            for k in ks},
         "pass_hat_k": {str(k): mean_over_tasks(counts, pass_hat_k, k) for k in ks},
     }
+
+
+def valid_tool_call_share(attempts: Sequence[dict]) -> float | None:
+    """Of the model calls that offered tools, the share whose replies' tool calls were all
+    valid (parsed, known, complete; a plain answer only where the scaffold allows one); None
+    when no call offered tools."""
+    checks = sum(a.get("tool_call_checks", 0) for a in attempts)
+    return None if checks == 0 else sum(a.get("valid_tool_calls", 0) for a in attempts) / checks
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

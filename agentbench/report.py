@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agentbench.metrics import anytime_curve, broken_tasks, config_summary, main_effects, paired_comparison, pareto_frontier, server_load
-from agentbench.models.pricing import price_text
+from agentbench.models.pricing import price_text, server_cost_usd
 from agentbench.models.profiles import ModelProfile
 from agentbench.store import AttemptRow, RunRow, ServerRow, ServerSampleRow, StepRow
 
@@ -27,6 +27,7 @@ def attempt_record(row: AttemptRow) -> dict:
         "retry_cost_usd": row.retry_cost_usd, "retry_wall_s": round(row.retry_wall_s, 3),
         "f2p_passed": row.f2p_passed, "f2p_failed": row.f2p_failed, "p2p_passed": row.p2p_passed, "p2p_failed": row.p2p_failed,
         "flags": [flag for flag in row.flags.split(",") if flag],
+        "unreported_calls": row.unreported_calls, "tool_call_checks": row.tool_call_checks, "valid_tool_calls": row.valid_tool_calls,
     }
 
 
@@ -37,11 +38,12 @@ def prices_record(run: RunRow) -> dict:
 
 
 def servers_record(servers: list[tuple[ServerRow, list[ServerSampleRow]]]) -> list[dict]:
-    """Each vLLM server session of the run: who started it, its time and GPUs, and its load."""
+    """Each self-hosted server session of the run: who started it, its time, GPUs and cost, and its load."""
     return [{
-        "model": row.model, "url": row.url, "started_by_us": row.started_by_us, "command": row.command,
+        "model": row.model, "url": row.url, "started_by_us": row.started_by_us, "command": row.command, "kind": row.kind,
         "vllm_version": row.vllm_version, "gpus": row.gpus, "ready_s": row.ready_s, "uptime_s": row.uptime_s,
         "gpu_s": row.uptime_s * row.gpus,
+        "cost_usd": server_cost_usd(row.uptime_s, row.gpus, row.gpu_hour_usd, row.machine_hour_usd),
         "load": server_load([s.model_dump(include={"running", "waiting", "kv_cache_usage", "prefix_hits", "prefix_queries"}) for s in samples]),
     } for row, samples in servers]
 
@@ -153,14 +155,15 @@ def render_table(report: dict, console: Console) -> None:
     """The per-configuration table a person reads at the end of a run."""
     table = Table(title=f"run {report['run']} ({report['status']})")
     for column in ("model", "agent", "solved", "rate [95% CI]", "tampered", "errors", "median wall", "tokens/solved", "out tok/s",
-                   "cost", "cost/solved", "frontier"):
+                   "valid calls", "cost", "cost/solved", "frontier"):
         table.add_column(column, justify="left" if column in ("model", "agent") else "right")
     for c in report["configs"]:
         model = f"{c['model']} (baseline)" if c["baseline"] else c["model"]
         graded = c["attempts"] - c["errors"]
         table.add_row(
             model, c["agent"], f"{c['solved']}/{graded}", _rate(c), str(c["tampered"]), _errors(c), _seconds(c["wall_s_median"]),
-            _count(c["tokens_per_solved"]), _count(c["output_tokens_per_s"]), _usd(c["cost_usd"]), _usd(c["cost_per_solved_usd"]),
+            _count(c["tokens_per_solved"]), _count(c["output_tokens_per_s"]), _pct(c["valid_tool_call_share"]),
+            _usd(c["cost_usd"]), _usd(c["cost_per_solved_usd"]),
             _frontier(c),
         )
     console.print(table)
@@ -174,6 +177,9 @@ def render_table(report: dict, console: Console) -> None:
         if c["retry_tokens"] or c["retry_cost_usd"]:
             console.print(f"[dim]retries: {config_label(c)} spent {_count(c['retry_tokens'])} tokens and "
                           f"{_usd(c['retry_cost_usd'])} on tries the harness repeated (in its totals)[/]", highlight=False)
+        if c["unreported_calls"]:
+            console.print(f"[yellow]tokens: {c['unreported_calls']} model call(s) of {config_label(c)} came without usage from "
+                          "the server; their tokens are unknown (not in the totals) and so is the cost[/]", highlight=False)
     for task, why in report["broken_tasks"].items():
         console.print(f"[red]broken task: {task}: {why}; its verdicts say nothing about the agents[/]", highlight=False)
     for attempt in report["attempts"]:
@@ -208,9 +214,13 @@ def _errors(config: dict) -> str:
 
 
 def server_line(server: dict) -> str:
-    """One vLLM server session in a line: GPU time and how full its batch was kept."""
+    """One server session in a line: its time (GPU time on GPUs) and how full its batch was kept."""
     load, origin = server["load"], "started by agentbench" if server["started_by_us"] else "already running"
-    parts = [f"vLLM {server['vllm_version'] or ''} for {server['model']} ({origin}): {server['gpu_s']:.0f} GPU-s on {server['gpus']} GPU(s)"]
+    if server.get("kind") == "llamacpp":
+        cost = f", ${server['cost_usd']:.4f}" if server["cost_usd"] is not None else ", unpriced"
+        parts = [f"llama.cpp for {server['model']} ({origin}): {server['uptime_s']:.0f} s on the CPU{cost}"]
+    else:
+        parts = [f"vLLM {server['vllm_version'] or ''} for {server['model']} ({origin}): {server['gpu_s']:.0f} GPU-s on {server['gpus']} GPU(s)"]
     if load["samples"]:
         parts.append(f"running {_count(load['running_mean'])} mean / {_count(load['running_peak'])} peak, "
                      f"waiting {_count(load['waiting_mean'])}, KV cache {_pct(load['kv_cache_usage_mean'])}, "

@@ -31,12 +31,11 @@ from agentbench.lock import build_lock, changed_groups
 from agentbench.lookups import GIT_TRACE_PATH, TRACE_SETUP, lookup_flags, traced_git_commands
 from agentbench.metrics import total_cost
 from agentbench.models.builtin import BuiltinModels
-from agentbench.models.calls import ModelCaller
+from agentbench.models.calls import ModelCaller, Streaming
 from agentbench.models.endpoint import Endpoint, check_reachable, endpoint_for, served_facts
 from agentbench.models.pricing import token_cost_usd
 from agentbench.models.profiles import ModelProfile
-from agentbench.models.serving import RunServers
-from agentbench.models.vllm import check_can_serve
+from agentbench.models.serving import SELF_HOSTED, Launcher, RunServers, launcher_for
 from agentbench.sandbox import ContainerExited, DiskQuotaExceeded, SandboxError
 from agentbench.sandbox.docker import DockerSandbox, remove_containers
 from agentbench.spec import RunSpec
@@ -80,8 +79,9 @@ class Runner:
         self.stopping = threading.Event()
         self.labels = {"agentbench.run": spec.name}
         self.endpoints: dict[str, Endpoint] = {}
-        self.executables: dict[str, str] = {}  # vllm to start, per self-hosted profile without a server
+        self.launchers: dict[str, Launcher] = {}  # servers to start, per self-hosted profile without one
         self.gates: dict[str, threading.BoundedSemaphore] = {}  # per profile; profiles on one endpoint share theirs
+        self.streaming: dict[str, Streaming] = {}  # per profile: streamed until a stream comes without usage
         self.benches = benches or {"folder": FolderBench(client, progress=on_status)}
         self.builtin: BuiltinModels | None = None
         self.left: Counter[str] = Counter()  # attempts still to finish, per task id
@@ -109,8 +109,8 @@ class Runner:
             self.history = History(past)
             self.cap = CostCap(self.spec.max_cost, sum(row.cost_usd or 0.0 for row in past if row.run == self.spec.name))
         for profile in self.profiles:
-            if profile.provider == "vllm" and not profile.resolved_base_url(self.spec.base_url):
-                self.executables[profile.name] = check_can_serve(profile)
+            if profile.provider in SELF_HOSTED and not profile.resolved_base_url(self.spec.base_url):
+                self.launchers[profile.name] = launcher_for(profile)
             elif profile.provider != "builtin":
                 endpoint = endpoint_for(profile, self.spec.base_url)
                 self.served[profile.name] = check_reachable(endpoint, profile.name)
@@ -134,12 +134,13 @@ class Runner:
         with ExitStack() as stack:
             servers = stack.enter_context(RunServers(self.engine, self.spec.name, self.on_status))
             for profile in self.profiles:
-                if profile.name in self.executables:
-                    self.endpoints[profile.name] = servers.start(profile, self.executables[profile.name])
+                if profile.name in self.launchers:
+                    self.endpoints[profile.name] = servers.start(profile, self.launchers[profile.name])
                     self.served[profile.name] = served_facts(self.endpoints[profile.name])
-                elif profile.provider == "vllm":
+                elif profile.provider in SELF_HOSTED:
                     servers.attach(profile, self.endpoints[profile.name])
             self.gates = endpoint_gates(self.profiles, self.endpoints)
+            self.streaming = {profile.name: Streaming(profile.stream) for profile in self.profiles}
             self._record_lock(starting=True)
             if any(p.provider == "builtin" for p in self.profiles):
                 self.builtin = stack.enter_context(BuiltinModels({t.id: t.solution_patch for t in self.tasks}))
@@ -255,7 +256,7 @@ class Runner:
         endpoint, profile = self._endpoint(attempt), attempt.profile
         agent = get_agent(attempt.agent)
         budget = self.spec.budget.for_task(attempt.task.limits, agent.step_cap)
-        caller = ModelCaller(endpoint, profile.retry, self.gates[profile.name], profile.stream)
+        caller = ModelCaller(endpoint, profile.retry, self.gates[profile.name], self.streaming[profile.name])
         model = ModelAccess(
             complete=caller.complete,
             context_window=profile.context_tokens(),
@@ -286,7 +287,7 @@ class Runner:
             tool_calls_json=json.dumps(step.tool_calls), tool_results_json=json.dumps(step.tool_results),
             prompt_tokens=step.prompt_tokens, completion_tokens=step.completion_tokens, cached_tokens=step.cached_tokens,
             model_s=step.model_s, tool_s=step.tool_s, queue_s=step.queue_s, ttft_s=step.ttft_s,
-            retries_json=json.dumps(step.retries),
+            retries_json=json.dumps(step.retries), usage_reported=step.usage_reported, call_problem=step.call_problem,
         )
         with Session(self.engine) as session:
             session.add(row)
@@ -298,6 +299,8 @@ class Runner:
         cached = sum(s.cached_tokens for s in steps)
         solved = bool(verdict and verdict.solved)
         status = "error" if stop.reason in INFRA_STOPS else graded_status(verdict)
+        unreported = sum(1 for s in steps if not s.usage_reported)
+        checked = [s.call_problem for s in steps if s.call_problem is not None]
         return AttemptRow(
             id=key, run=self.spec.name, task=attempt.task.id, model=attempt.profile.name, agent=attempt.agent,
             epoch=attempt.epoch, baseline=attempt.profile.baseline, solved=solved, status=status,
@@ -306,7 +309,8 @@ class Runner:
             grade_s=verdict.duration_s if verdict else 0.0, steps=len(steps),
             queue_s=sum(s.queue_s for s in steps), retries=sum(len(s.retries) for s in steps),
             prompt_tokens=prompt, completion_tokens=completion, cached_tokens=cached,
-            cost_usd=token_cost_usd(attempt.profile, prompt, completion, cached),
+            cost_usd=None if unreported else token_cost_usd(attempt.profile, prompt, completion, cached),
+            unreported_calls=unreported, tool_call_checks=len(checked), valid_tool_calls=checked.count(""),
             **test_columns(verdict.tests if verdict else None),
             flags=",".join(lookup_flags([call for s in steps for call in s.tool_calls], ran)),
             patch=patch, check_output=verdict.output if verdict else "", started_at=started_at,

@@ -79,6 +79,9 @@ class AttemptRow(SQLModel, table=True):
     cached_tokens: int = 0
     cost_usd: float | None = None
     gpu_s: float | None = None  # self-hosted: this attempt's share of the server's GPU-seconds
+    unreported_calls: int = 0  # model calls whose tokens the server did not report (unknown, not zero)
+    tool_call_checks: int = 0  # model calls that offered tools
+    valid_tool_calls: int = 0  # of those, replies whose tool calls were all valid (agents.loop.call_problem)
     f2p_passed: int | None = None  # SWE-bench: FAIL_TO_PASS and PASS_TO_PASS tests that passed and failed
     f2p_failed: int | None = None
     p2p_passed: int | None = None
@@ -111,6 +114,8 @@ class StepRow(SQLModel, table=True):
     ttft_s: float | None = None
     retries_json: str = "[]"
     note: str = ""
+    usage_reported: bool = True
+    call_problem: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
     @property
@@ -127,7 +132,8 @@ class StepRow(SQLModel, table=True):
 
 
 class ServerRow(SQLModel, table=True):
-    """A vLLM server's time in a run: started by us, or a running one the run used."""
+    """A self-hosted server's time in a run (vLLM on GPUs, llama.cpp on the CPU): started by
+    us, or a running one the run used."""
 
     __tablename__ = "servers"
     id: int | None = Field(default=None, primary_key=True)
@@ -136,8 +142,10 @@ class ServerRow(SQLModel, table=True):
     url: str
     started_by_us: bool
     command: str = ""
-    gpus: int
+    gpus: int  # 0 for a CPU server
     gpu_hour_usd: float | None = None
+    kind: str = "vllm"  # vllm | llamacpp
+    machine_hour_usd: float | None = None  # a CPU server's price: its machine's hour
     vllm_version: str | None = None
     started_at: datetime = Field(default_factory=utcnow)
     ready_s: float | None = None  # seconds from start until it answered

@@ -226,3 +226,12 @@ def test_a_regression_is_never_called_on_broken_tasks():
     assert paired_comparison(baseline, candidate)["regressed"] == ["a"]
     result = paired_comparison(baseline, candidate, broken={"a"})
     assert (result["regressed"], result["tasks"], result["broken_left_out"]) == ([], 2, ["a"])
+
+
+def test_valid_tool_call_share_pools_calls_not_attempts():
+    from agentbench.metrics import valid_tool_call_share
+
+    attempts = [{"tool_call_checks": 10, "valid_tool_calls": 9}, {"tool_call_checks": 2, "valid_tool_calls": 0},
+                {"tool_call_checks": 0, "valid_tool_calls": 0}]
+    assert valid_tool_call_share(attempts) == pytest.approx(9 / 12)  # not the mean of 0.9 and 0.0
+    assert valid_tool_call_share([{"tool_call_checks": 0, "valid_tool_calls": 0}]) is None

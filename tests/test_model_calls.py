@@ -7,7 +7,7 @@ import pytest
 from langchain_core.messages import HumanMessage
 from sqlmodel import Session, select
 
-from agentbench.models.calls import ModelCaller, ModelCallFailed
+from agentbench.models.calls import ModelCaller, ModelCallFailed, Streaming
 from agentbench.models.chat_server import ChatServer, Reply, ToolCall
 from agentbench.models.endpoint import Endpoint
 from agentbench.models.profiles import ModelProfile, RetryPolicy
@@ -88,7 +88,7 @@ def test_a_client_error_is_not_retried(serve):
 def test_a_server_that_never_answers_times_out_without_retrying(serve):
     server = serve(Script([Reply(content="late", delay_s=30)]))
     started = time.monotonic()
-    with pytest.raises(ModelCallFailed, match="timed out") as failure:
+    with pytest.raises(ModelCallFailed, match="had not answered") as failure:
         caller(server, timeout_s=1).complete([HumanMessage("hi")], [])
     assert failure.value.timed_out and time.monotonic() - started < 10 and len(server.requests) == 1
 
@@ -137,7 +137,7 @@ def test_a_run_survives_429_429_500_and_its_totals_equal_the_servers_usage(engin
     assert "retried after HTTP 429 (waited" in shown and "retried after HTTP 500" in shown and "first token" in shown
 
 
-def test_a_hanging_endpoint_ends_the_attempt_as_an_error_and_the_run_goes_on(engine, docker_client, python_image, serve):
+def test_a_model_too_slow_for_its_call_time_fails_the_attempt_in_the_rate_and_the_run_goes_on(engine, docker_client, python_image, serve):
     hung = []
 
     def respond(request, route):
@@ -153,7 +153,8 @@ def test_a_hanging_endpoint_ends_the_attempt_as_an_error_and_the_run_goes_on(eng
     Runner(spec, engine, docker_client, [profile], load_suite(str(FIXTURES / "tiny"))).run()
     assert time.monotonic() - started < 60
     first, second = run_attempts(engine, "e2e-hang")
-    assert (first.status, first.stop_reason) == ("error", "model_error") and "timed out" in first.detail
+    # the endpoint answered (it is up); the model was too slow: the configuration's failure, not an excluded error
+    assert (first.status, first.stop_reason) == ("unsolved", "model_timeout") and "had not answered" in first.detail
     assert (second.status, second.stop_reason) == ("unsolved", "submitted")
 
 
@@ -170,3 +171,31 @@ def test_profiles_on_one_endpoint_share_one_connection_cap():
     assert gates["a"] is gates["b"] and gates["c"] is not gates["a"] and gates["oracle"] not in (gates["a"], gates["c"])
     taken = [gates["a"].acquire(blocking=False) for _ in range(3)]
     assert taken == [True, True, False]  # the smaller cap of the two profiles holds for both
+
+
+def test_a_model_still_streaming_when_its_time_runs_out_is_a_timeout_not_an_endless_call(serve):
+    words = " ".join(f"w{n}" for n in range(200))
+    server = serve(Script([Reply(content=words, chunk_delay_s=0.05)]))
+    started = time.monotonic()
+    with pytest.raises(ModelCallFailed, match="still replying") as failure:
+        caller(server, timeout_s=1).complete([HumanMessage("hi")], [])
+    assert failure.value.timed_out and time.monotonic() - started < 4
+
+
+def test_a_stream_without_usage_is_marked_and_the_profile_goes_on_unstreamed(serve):
+    replies = [Reply(content="one", prompt_tokens=11, completion_tokens=2, stream_usage=False),
+               Reply(content="two", prompt_tokens=13, completion_tokens=3, stream_usage=False)]
+    server = serve(lambda request, route: replies.pop(0))
+    shared = Streaming(True)
+    first = caller(server, stream=shared).complete([HumanMessage("hi")], [])
+    assert not first.usage_reported and not shared.on  # unknown, never a silent zero
+    second = caller(server, stream=shared).complete([HumanMessage("hi")], [])
+    assert second.usage_reported and second.message.usage_metadata["input_tokens"] == 13
+    assert server.requests[0]["stream"] is True and not server.requests[1].get("stream")
+
+
+def test_the_output_cap_is_sent_as_max_tokens(serve):
+    server = serve(Script([Reply(content="ok")]))
+    endpoint = Endpoint(server.url, "scripted", "none", 30, max_tokens=77)
+    ModelCaller(endpoint, RetryPolicy(), threading.BoundedSemaphore(1), True).complete([HumanMessage("hi")], [])
+    assert server.requests[0]["max_tokens"] == 77

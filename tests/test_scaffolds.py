@@ -73,19 +73,40 @@ def test_minimal_offers_bash_only_and_ends_on_a_final_answer(engine, docker_clie
 @pytest.mark.parametrize("agent", ["fast", "deliberate", "minimal"])
 def test_every_scaffold_answers_bad_tool_calls_and_goes_on(engine, docker_client, python_image, scripted_server, agent):
     opening = [Reply(content="plan: fix add")] if agent == "deliberate" else []
+    closing = [Reply(tool_calls=[call("submit")])] if agent == "fast" else \
+        [Reply(content="done"), Reply(tool_calls=[call("verdict", passed=True, evidence="ok")])]
     server = scripted_server([
         *opening,
         Reply(tool_calls=[ToolCall("bash", '{"command": ')]),
         Reply(tool_calls=[call("launch_missiles")]),
         Reply(tool_calls=[call("bash", command="sed -i 's/a - b/a + b/' calc.py")]),
-        Reply(content="done"),
-        Reply(tool_calls=[call("verdict", passed=True, evidence="ok")]),
+        *closing,
     ])
     attempt = run_scripted(engine, docker_client, server, f"bad-calls-{agent}", agent=agent)
     assert attempt.solved and attempt.stop_reason == "submitted"
     results = [s.tool_results for s in steps_of(engine) if s.tool_results]
     assert results[0][0].startswith("Error: the arguments of bash are not valid JSON")
     assert results[1][0].startswith("Error: unknown tool 'launch_missiles'")
+
+
+def test_fast_feeds_a_format_error_back_for_each_reply_without_a_valid_tool_call(engine, docker_client, python_image, scripted_server):
+    server = scripted_server([
+        Reply(content="I will fix calc.py now."),                                          # prose, no tool call
+        Reply(content='<tool_call>{"name": "bash", "arguments": {"command": "ls"}}</tool_call>'),  # a call written as text
+        Reply(content=""),                                                                 # an empty reply
+        Reply(content="sed -i", finish_reason="length"),                                   # cut at max_tokens
+        Reply(tool_calls=[call("bash")]),                                                  # a required argument missing
+        Reply(tool_calls=[call("bash", command="sed -i 's/a - b/a + b/' calc.py")]),
+        Reply(tool_calls=[call("submit")]),
+    ])
+    attempt = run_scripted(engine, docker_client, server, "format-errors", budget=Budget(steps=10))
+    assert (attempt.solved, attempt.stop_reason, attempt.steps) == (True, "submitted", 7)
+    fed_back = [r["messages"][-1]["content"] for r in server.requests[1:5]]
+    assert fed_back[0].startswith("Your reply called no tool") and fed_back[1].startswith("You wrote a tool call as text")
+    assert fed_back[2].startswith("Your reply called no tool") and fed_back[3].startswith("Your reply was cut off")
+    problems = [s.call_problem for s in steps_of(engine)]
+    assert problems == ["no tool call", "no tool call", "empty reply", "cut at max_tokens", "bash without command", "", ""]
+    assert (attempt.tool_call_checks, attempt.valid_tool_calls) == (7, 2)
 
 
 def test_token_budget(engine, docker_client, python_image, scripted_server):

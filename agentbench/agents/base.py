@@ -12,7 +12,7 @@ from agentbench.sandbox import Sandbox
 from agentbench.spec import Budget
 
 STOP_REASONS = ("submitted", "step_limit", "token_limit", "time_limit", "cost_limit", "context_overflow", "disk_quota",
-                "sandbox_killed", "model_error", "sandbox_error", "grader_error")
+                "sandbox_killed", "model_timeout", "model_error", "sandbox_error", "grader_error")
 
 
 class AttemptStopped(Exception):
@@ -44,6 +44,8 @@ class Step:
     ttft_s: float | None = None
     retries: list[dict] = field(default_factory=list)
     note: str = ""
+    usage_reported: bool = True  # False: the server did not say what the call took (tokens unknown, not zero)
+    call_problem: str | None = None  # what was wrong with the reply's tool calls: "" nothing, None no tools offered
 
 
 OnStep = Callable[[Step], None]

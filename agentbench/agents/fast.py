@@ -14,10 +14,12 @@ Work directly and briefly; do not ask questions. As soon as the change is made, 
 
 
 class FastAgent:
-    """Single loop; at most 15 model calls whatever the task allows."""
+    """Single loop; at most 15 model calls whatever the task allows. A reply without a tool call
+    gets a format error back (it does not end the attempt); `submit` ends it."""
 
     step_cap = 15
 
     def run(self, prompt: str, sandbox: Sandbox, model: ModelAccess, budget: Budget, on_step: OnStep) -> None:
         loop = AgentLoop(sandbox, model, budget, on_step)
-        run_tool_loop(loop, SYSTEM_PROMPT.format(workdir=sandbox.workdir), prompt, [*EDIT_TOOLS, SUBMIT], 2 * budget.steps + 5)
+        run_tool_loop(loop, SYSTEM_PROMPT.format(workdir=sandbox.workdir), prompt, [*EDIT_TOOLS, SUBMIT],
+                      2 * budget.steps + 5, answer_ends=False)

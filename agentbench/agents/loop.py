@@ -54,6 +54,38 @@ def wants_tools(reply: AIMessage) -> bool:
     return bool(reply.tool_calls or reply.invalid_tool_calls)
 
 
+def call_problem(reply: AIMessage, tools: list[dict], answer_ends: bool) -> str | None:
+    """What is wrong with a reply's tool calls, "" when nothing is (a plain answer is fine
+    where an answer is allowed); None when the call offered no tools."""
+    if not tools:
+        return None
+    if (reply.response_metadata or {}).get("finish_reason") == "length":
+        return "cut at max_tokens"
+    if reply.invalid_tool_calls:
+        return "tool arguments are not a JSON object"
+    schemas = {tool_name(schema): schema for schema in tools}
+    for call in reply.tool_calls:
+        schema = schemas.get(call["name"])
+        if schema is None:
+            return f"unknown tool {call['name']!r}"
+        missing = [key for key in schema["function"]["parameters"].get("required", []) if key not in call["args"]]
+        if missing:
+            return f"{call['name']} without {', '.join(missing)}"
+    if not reply.tool_calls and not (reply.content or "").strip():
+        return "empty reply"
+    return "" if reply.tool_calls or answer_ends else "no tool call"
+
+
+def format_feedback(reply: AIMessage, problem: str) -> str:
+    """What a scaffold that expects a tool call says to a reply without one."""
+    if problem == "cut at max_tokens":
+        return "Your reply was cut off at the output limit. Reply more briefly, with one tool call."
+    text = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
+    if "{" in text and ("tool_call" in text or '"name"' in text):
+        return "You wrote a tool call as text. Call tools through the tool-calling interface; call `submit` when the task is done."
+    return "Your reply called no tool. Use the tools to work on the task; call `submit` when the task is done."
+
+
 class AgentLoop:
     """One attempt's model calls and tool runs; `phase` labels the steps it records."""
 
@@ -65,8 +97,9 @@ class AgentLoop:
         self.steps: list[Step] = []
         self.phase = "act"
 
-    def call_model(self, messages: list[AnyMessage], tools: list[dict]) -> AIMessage:
-        """One model call within the budget and the context window; the step is recorded."""
+    def call_model(self, messages: list[AnyMessage], tools: list[dict], answer_ends: bool = True) -> AIMessage:
+        """One model call within the budget and the context window; the step is recorded, with
+        what was wrong with its tool calls (a plain answer is wrong unless `answer_ends`)."""
         seconds = self.meter.before_call()
         view, elided = fit_context(messages, self.model.context_window)
         try:
@@ -76,9 +109,11 @@ class AgentLoop:
                 raise AttemptStopped("context_overflow", failure.detail) from failure
             if failure.timed_out:
                 self.meter.seconds_left()
+                raise AttemptStopped("model_timeout", failure.detail) from failure
             raise AttemptStopped("model_error", failure.detail) from failure
         reply = completion.message
         step = _step_from(completion, len(self.steps), self.phase)
+        step.call_problem = call_problem(reply, tools, answer_ends)
         if elided:
             step.note = f"elided {elided} old tool outputs to fit the context window"
         self.steps.append(step)
@@ -128,6 +163,7 @@ def _step_from(completion: Completion, index: int, phase: str) -> Step:
         queue_s=completion.queue_s,
         ttft_s=completion.ttft_s,
         retries=completion.retries,
+        usage_reported=completion.usage_reported,
     )
 
 
@@ -135,12 +171,22 @@ class State(TypedDict):
     messages: Annotated[list[AnyMessage], add_messages]
 
 
-def run_tool_loop(loop: AgentLoop, system_prompt: str, prompt: str, tools: list[dict], recursion_limit: int) -> None:
-    """A model -> tools graph that ends when the model submits or answers without a tool call."""
+def run_tool_loop(loop: AgentLoop, system_prompt: str, prompt: str, tools: list[dict], recursion_limit: int,
+                  answer_ends: bool) -> None:
+    """A model -> tools graph that ends when the model submits or, where `answer_ends`, answers
+    without a tool call; otherwise such a reply gets a format error back and the loop goes on."""
     control = {"submit": "Submitted."} if "submit" in [tool_name(t) for t in tools] else {}
 
     def model(state: State) -> dict:
-        return {"messages": [loop.call_model(state["messages"], tools)]}
+        return {"messages": [loop.call_model(state["messages"], tools, answer_ends)]}
+
+    def feedback(state: State) -> dict:
+        return {"messages": [HumanMessage(format_feedback(state["messages"][-1], loop.steps[-1].call_problem))]}
+
+    def after_model(state: State) -> str:
+        if wants_tools(state["messages"][-1]):
+            return "tools"
+        return "end" if answer_ends else "feedback"
 
     def run_tools(state: State) -> dict:
         results, wanted = loop.run_tools(state["messages"][-1], tools, control)
@@ -151,9 +197,11 @@ def run_tool_loop(loop: AgentLoop, system_prompt: str, prompt: str, tools: list[
     graph = StateGraph(State)
     graph.add_node("model", model)
     graph.add_node("tools", run_tools)
+    graph.add_node("feedback", feedback)
     graph.add_edge(START, "model")
-    graph.add_conditional_edges("model", lambda state: wants_tools(state["messages"][-1]), {True: "tools", False: END})
+    graph.add_conditional_edges("model", after_model, {"tools": "tools", "feedback": "feedback", "end": END})
     graph.add_edge("tools", "model")
+    graph.add_edge("feedback", "model")
     messages = [SystemMessage(system_prompt), HumanMessage(prompt)]
     graph.compile().invoke({"messages": messages}, {"recursion_limit": recursion_limit})
     raise AttemptStopped("submitted", "the model answered without calling a tool")

@@ -21,4 +21,4 @@ class MinimalAgent:
 
     def run(self, prompt: str, sandbox: Sandbox, model: ModelAccess, budget: Budget, on_step: OnStep) -> None:
         loop = AgentLoop(sandbox, model, budget, on_step)
-        run_tool_loop(loop, SYSTEM_PROMPT.format(workdir=sandbox.workdir), prompt, [BASH], 2 * budget.steps + 5)
+        run_tool_loop(loop, SYSTEM_PROMPT.format(workdir=sandbox.workdir), prompt, [BASH], 2 * budget.steps + 5, answer_ends=True)

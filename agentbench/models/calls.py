@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import httpx
 import openai
 from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -28,9 +29,27 @@ class Completion:
     ttft_s: float | None = None
     retries: list[dict] = field(default_factory=list)
 
+    @property
+    def usage_reported(self) -> bool:
+        """Whether the server said how many tokens the call took (else they are unknown, not zero)."""
+        return self.message.usage_metadata is not None
+
+
+class Streaming:
+    """Whether one profile's replies are streamed. The first streamed reply that comes without
+    usage turns it off for the rest of the run: such a server reports usage only unstreamed."""
+
+    def __init__(self, on: bool = True):
+        self.on = on
+
+
+class ReplyOverdue(Exception):
+    """A streamed reply still coming when the call's time ran out."""
+
 
 class ModelCallFailed(Exception):
-    """A call that failed for good; `timed_out` when the last try ran out of time."""
+    """A call that failed for good; `timed_out` when the model was still answering when its
+    time ran out (the configuration's failure), not when the endpoint never answered."""
 
     def __init__(self, detail: str, retries: list[dict], timed_out: bool = False, context_exceeded: bool = False):
         super().__init__(detail)
@@ -69,11 +88,11 @@ def describe(exc: BaseException) -> str:
 class ModelCaller:
     """Calls one endpoint for one attempt; `gate` caps the calls in flight to the endpoint."""
 
-    def __init__(self, endpoint: Endpoint, policy: RetryPolicy, gate: threading.Semaphore, stream: bool = True):
+    def __init__(self, endpoint: Endpoint, policy: RetryPolicy, gate: threading.Semaphore, stream: bool | Streaming = True):
         self.endpoint = endpoint
         self.policy = policy
         self.gate = gate
-        self.stream = stream
+        self.streaming = stream if isinstance(stream, Streaming) else Streaming(stream)
 
     def complete(self, messages: list[AnyMessage], tools: list[dict], seconds_left: float | None = None) -> Completion:
         """The reply to `messages`, retried within the policy and the seconds left."""
@@ -92,7 +111,11 @@ class ModelCaller:
         try:
             message, ttft = retrying(self._once, messages, tools, deadline, queued)
         except openai.APITimeoutError as exc:
-            raise ModelCallFailed(f"model call timed out (try {len(retries) + 1}): {exc}", retries, timed_out=True) from exc
+            if isinstance(exc.__cause__, httpx.ConnectTimeout):
+                raise ModelCallFailed(f"the endpoint accepted no connection in time (try {len(retries) + 1})", retries) from exc
+            raise ModelCallFailed(f"the model had not answered after {time.monotonic() - started:.0f} s", retries, timed_out=True) from exc
+        except ReplyOverdue as exc:
+            raise ModelCallFailed(f"the model was still replying after {time.monotonic() - started:.0f} s", retries, timed_out=True) from exc
         except openai.OpenAIError as exc:
             tries = f" after {len(retries) + 1} tries" if retries else ""
             context = isinstance(exc, openai.BadRequestError) and "context" in str(exc).lower()
@@ -113,15 +136,22 @@ class ModelCaller:
             seconds = deadline - time.monotonic() if deadline is not None else None
             llm = chat_model(self.endpoint, seconds)
             runnable = llm.bind_tools(tools) if tools else llm
-            if not self.stream:
+            if not self.streaming.on:
                 return runnable.invoke(messages), None
-            return _streamed(runnable, messages)
+            limit = min(self.endpoint.timeout_s, seconds) if seconds else self.endpoint.timeout_s
+            message, first = _streamed(runnable, messages, time.monotonic() + limit)
+            if message.usage_metadata is None:
+                self.streaming.on = False
+            return message, first
 
 
-def _streamed(runnable, messages: list[AnyMessage]) -> tuple[AIMessage, float | None]:
-    """The streamed reply put together, and the seconds until its first content or tool call."""
+def _streamed(runnable, messages: list[AnyMessage], deadline: float) -> tuple[AIMessage, float | None]:
+    """The streamed reply put together, and the seconds until its first content or tool call;
+    ReplyOverdue when it is still coming at `deadline`."""
     started, first, total = time.monotonic(), None, None
     for chunk in runnable.stream(messages):
+        if time.monotonic() > deadline:
+            raise ReplyOverdue()
         if first is None and (chunk.content or chunk.tool_call_chunks):
             first = time.monotonic() - started
         total = chunk if total is None else total + chunk

@@ -38,6 +38,9 @@ class Reply:
     delay_s: float = 0.0
     status: int = 200
     retry_after_s: float | None = None  # sent as Retry-After with a failure status
+    stream_usage: bool = True  # False: a stream carries no usage even when asked (llama-cpp-python's server)
+    chunk_delay_s: float = 0.0  # streamed word by word, this long between chunks (a model still writing)
+    finish_reason: str | None = None  # instead of stop/tool_calls ("length": cut at max_tokens)
 
 
 Respond = Callable[[dict, str], Reply]
@@ -111,18 +114,19 @@ def stream_chunks(reply: Reply, model: str, include_usage: bool) -> list[dict]:
 
     chunks = [chunk({"role": "assistant", "content": ""})]
     if reply.content:
-        chunks.append(chunk({"content": reply.content}))
+        words = reply.content.split(" ") if reply.chunk_delay_s else [reply.content]
+        chunks += [chunk({"content": word if index == 0 else f" {word}"}) for index, word in enumerate(words)]
     for index, call in enumerate(reply.tool_calls):
         function = {"name": call.name, "arguments": call.arguments_json()}
         chunks.append(chunk({"tool_calls": [{"index": index, "id": call.id, "type": "function", "function": function}]}))
     chunks.append(chunk({}, _finish_reason(reply)))
-    if include_usage:
+    if include_usage and reply.stream_usage:
         chunks.append({**base, "choices": [], "usage": _usage(reply)})
     return chunks
 
 
 def _finish_reason(reply: Reply) -> str:
-    return "tool_calls" if reply.tool_calls else "stop"
+    return reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
 
 
 def _usage(reply: Reply) -> dict:
@@ -176,7 +180,7 @@ def _handler_for(server: ChatServer) -> type[BaseHTTPRequestHandler]:
             model = request.get("model", "")
             if request.get("stream"):
                 include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
-                self._send_stream(stream_chunks(reply, model, include_usage))
+                self._send_stream(stream_chunks(reply, model, include_usage), reply.chunk_delay_s)
             else:
                 self._send_json(200, completion_body(reply, model))
 
@@ -190,13 +194,16 @@ def _handler_for(server: ChatServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _send_stream(self, chunks: list[dict]) -> None:
+        def _send_stream(self, chunks: list[dict], delay_s: float) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
             self.end_headers()
             for chunk in chunks:
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                if delay_s:
+                    self.wfile.flush()
+                    time.sleep(delay_s)
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
             self.close_connection = True

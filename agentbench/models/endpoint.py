@@ -20,6 +20,7 @@ class Endpoint:
     api_key: str = field(repr=False)
     timeout_s: float = 300
     sampling: dict = field(default_factory=dict)
+    max_tokens: int | None = None
 
 
 def endpoint_for(profile: ModelProfile, base_url: str | None = None) -> Endpoint:
@@ -32,7 +33,8 @@ def endpoint_for(profile: ModelProfile, base_url: str | None = None) -> Endpoint
                 "--base-url (make: BASE_URL=...) pointing at a running OpenAI-compatible server."
             )
         raise UserError(f"Model profile {profile.name!r} has no base URL: set {profile.base_url_env or 'base_url'}.")
-    return Endpoint(url.rstrip("/"), profile.resolved_model(), profile.api_key(), profile.request_timeout_s, profile.sampling)
+    return Endpoint(url.rstrip("/"), profile.resolved_model(), profile.api_key(), profile.request_timeout_s, profile.sampling,
+                    profile.max_tokens)
 
 
 def check_reachable(endpoint: Endpoint, profile_name: str) -> dict:
@@ -69,7 +71,8 @@ def served_facts(endpoint: Endpoint, models: httpx.Response | None = None) -> di
 def chat_model(endpoint: Endpoint, timeout_s: float | None = None) -> ChatOpenAI:
     """A ChatOpenAI for the endpoint; `timeout_s` caps each call below the profile's.
 
-    The client never retries by itself: ModelCaller retries, and records each retry.
+    The client never retries by itself: ModelCaller retries, and records each retry. The
+    output cap goes as `max_tokens`, which vLLM, llama.cpp and OpenAI all read.
     """
     timeout = min(endpoint.timeout_s, timeout_s) if timeout_s else endpoint.timeout_s
     return ChatOpenAI(
@@ -79,5 +82,6 @@ def chat_model(endpoint: Endpoint, timeout_s: float | None = None) -> ChatOpenAI
         timeout=max(timeout, 1.0),
         max_retries=0,
         stream_usage=True,
+        extra_body={"max_tokens": endpoint.max_tokens} if endpoint.max_tokens else None,
         **endpoint.sampling,
     )

@@ -26,6 +26,13 @@ def gpu_seconds_cost_usd(gpu_seconds: float, gpu_hour_usd: float | None) -> floa
     return None if gpu_hour_usd is None else gpu_seconds / 3600 * gpu_hour_usd
 
 
+def server_cost_usd(uptime_s: float, gpus: int, gpu_hour_usd: float | None, machine_hour_usd: float | None) -> float | None:
+    """USD for one server session: its GPU-hours on GPUs, else its machine's hours; None when unpriced."""
+    if gpus:
+        return gpu_seconds_cost_usd(uptime_s * gpus, gpu_hour_usd)
+    return None if machine_hour_usd is None else uptime_s / 3600 * machine_hour_usd
+
+
 def share_by_tokens(total: float, tokens: dict[str, int]) -> dict[str, float]:
     """`total` split across attempts in proportion to their tokens (evenly when none used any)."""
     if not tokens:
@@ -43,6 +50,8 @@ def price_text(profile: ModelProfile) -> str:
         return "free (baseline)"
     if prices.gpu_hour is not None:
         text = f"${prices.gpu_hour:g}/GPU-h x {profile.gpus or 1}"
+    elif prices.machine_hour is not None:
+        text = f"${prices.machine_hour:g}/machine-h (CPU server)"
     elif prices.input_per_mtok is not None and prices.output_per_mtok is not None:
         cached = f", cached ${prices.cached_input_per_mtok:g}" if prices.cached_input_per_mtok is not None else ""
         text = f"${prices.input_per_mtok:g} in{cached}, ${prices.output_per_mtok:g} out per Mtok"

@@ -22,7 +22,8 @@ class Prices(BaseModel):
     input_per_mtok: float | None = Field(None, ge=0, description="USD per million prompt tokens.")
     cached_input_per_mtok: float | None = Field(None, ge=0, description="USD per million cached prompt tokens.")
     output_per_mtok: float | None = Field(None, ge=0, description="USD per million completion tokens.")
-    gpu_hour: float | None = Field(None, ge=0, description="USD per GPU-hour (self-hosted).")
+    gpu_hour: float | None = Field(None, ge=0, description="USD per GPU-hour (self-hosted by vLLM).")
+    machine_hour: float | None = Field(None, ge=0, description="USD per hour of the machine serving a local model (llama.cpp).")
     date: str | None = Field(None, description="When these prices were taken.")
 
 
@@ -43,6 +44,19 @@ class ServerArgs(BaseModel):
     extra_args: list[str] = Field(default_factory=list, description="Further `vllm serve` arguments, verbatim.")
 
 
+class LocalServer(BaseModel):
+    """How llama.cpp serves a local GGUF model whose weights come from an installed package."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    package: str = Field(description="The Python package that ships the GGUF file.")
+    file: str | None = Field(None, description="The GGUF file's path inside the package.")
+    assemble: str | None = Field(None, description="Instead of `file`: the package's function that writes the file and returns its path.")
+    chat_format: str = Field("chatml-function-calling", description="llama-cpp-python's chat format (tool calls need a function-calling one).")
+    n_ctx: int = Field(8192, gt=0, description="Context window the server allocates, in tokens.")
+    n_threads: int | None = Field(None, gt=0, description="CPU threads (default: llama.cpp's choice).")
+
+
 class RetryPolicy(BaseModel):
     """How rate limits, 5xx answers and dropped connections are retried."""
 
@@ -60,18 +74,20 @@ class ModelProfile(BaseModel):
 
     name: str
     extends: str | None = Field(None, description="The profile this one varies; its fields are the defaults.")
-    provider: Literal["builtin", "openai", "vllm"] = Field(description="How the model is reached.")
+    provider: Literal["builtin", "openai", "vllm", "llamacpp"] = Field(description="How the model is reached.")
     model: str | None = Field(None, description="Model id sent in requests.")
     model_env: str | None = Field(None, description="Variable holding the model id, when not fixed.")
     base_url: str | None = Field(None, description="OpenAI-compatible base URL (…/v1).")
     base_url_env: str | None = Field(None, description="Variable holding the base URL, when not fixed.")
     api_key_env: str | None = Field(None, description="NAME of the variable holding the API key.")
     server_args: ServerArgs = Field(default_factory=ServerArgs, description="vLLM server settings.")
+    local: LocalServer | None = Field(None, description="llama.cpp server settings (provider llamacpp).")
     sampling: dict = Field(default_factory=lambda: {"temperature": 0.0}, description="Sampling settings.")
     prices: Prices = Field(default_factory=Prices, description="Prices, with their date.")
     context_window: int | None = Field(None, gt=0, description="Tokens the model reads at most (default: server_args.max_model_len).")
     max_connections: int = Field(8, gt=0, description="Concurrent requests allowed to this endpoint.")
     request_timeout_s: float = Field(300, gt=0, description="Seconds one model call may take.")
+    max_tokens: int | None = Field(4096, gt=0, description="Tokens one reply may have at most (sent as max_tokens).")
     retry: RetryPolicy = Field(default_factory=RetryPolicy, description="Retries of failed calls.")
     stream: bool = Field(True, description="Stream replies (time to first token is measured).")
     baseline: bool = Field(False, description="A built-in baseline, not a real model.")
@@ -83,8 +99,8 @@ class ModelProfile(BaseModel):
         return f"{self.name} (baseline)" if self.baseline else self.name
 
     def context_tokens(self) -> int | None:
-        """The context window, from the profile or the vLLM server's max_model_len."""
-        return self.context_window or self.server_args.max_model_len
+        """The context window, from the profile, the vLLM server's max_model_len or llama.cpp's n_ctx."""
+        return self.context_window or self.server_args.max_model_len or (self.local.n_ctx if self.local else None)
 
     @property
     def gpus(self) -> int | None:

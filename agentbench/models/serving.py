@@ -1,20 +1,44 @@
-"""The vLLM servers of one run: started or attached, sampled, recorded, stopped, paid for."""
+"""The self-hosted servers of one run (vLLM, llama.cpp): started or attached, sampled,
+recorded, stopped, paid for."""
 
 from __future__ import annotations
 
 import os
 import time
 from contextlib import ExitStack
+from pathlib import Path
+from typing import Callable
 
 from sqlmodel import Session, select
 
 from agentbench.models.endpoint import Endpoint
-from agentbench.models.pricing import gpu_seconds_cost_usd, share_by_tokens
+from agentbench.models.llamacpp import LlamaCppServer, check_can_serve_local
+from agentbench.models.pricing import server_cost_usd, share_by_tokens
 from agentbench.models.profiles import ModelProfile
 from agentbench.models.server_metrics import MetricsSampler
-from agentbench.models.vllm import VllmServer
+from agentbench.models.server_process import ServerProcess
+from agentbench.models.vllm import VllmServer, check_can_serve
 from agentbench.paths import results_dir
 from agentbench.store import AttemptRow, ServerRow, ServerSampleRow, utcnow
+
+
+SELF_HOSTED = ("vllm", "llamacpp")
+SERVER_NAMES = {"vllm": "vLLM", "llamacpp": "llama.cpp"}
+Launcher = Callable[..., ServerProcess]  # (log_path, port=None, host=...) -> a server not yet started
+
+
+def launcher_for(profile: ModelProfile) -> Launcher:
+    """How this machine starts the profile's server, once it is known that it can (one
+    sentence when it cannot: no GPUs, vLLM or llama-cpp-python missing, weights missing)."""
+    if profile.provider == "vllm":
+        executable = check_can_serve(profile)
+        return lambda log, port=None, host="127.0.0.1": VllmServer(profile, log, executable, port, host)
+    model_path = check_can_serve_local(profile)
+    return lambda log, port=None, host="127.0.0.1": LlamaCppServer(profile, log, model_path, port, host)
+
+
+def server_log(profile: ModelProfile, name: str) -> Path:
+    return results_dir() / profile.provider / f"{name}-{profile.name}.log"
 
 
 def sample_interval_s() -> float:
@@ -23,7 +47,7 @@ def sample_interval_s() -> float:
 
 
 class RunServers:
-    """Context for a run's vLLM servers; on exit every server we started is stopped, every
+    """Context for a run's self-hosted servers; on exit every server we started is stopped, every
     server's time is recorded, and the run's self-hosted attempts are given their share."""
 
     def __init__(self, engine, run: str, on_status=lambda line: None):
@@ -33,25 +57,28 @@ class RunServers:
         self.stack = ExitStack()
         self.sessions: list[tuple[int, float]] = []  # server row id, monotonic start
 
-    def start(self, profile: ModelProfile, executable: str) -> Endpoint:
-        """Start `vllm serve` for the profile and wait for it; its endpoint."""
-        log = results_dir() / "vllm" / f"{self.run}-{profile.name}.log"
-        server = VllmServer(profile, log, executable)
-        self.on_status(f"starting vLLM for {profile.name} on {profile.gpus} GPU(s); log: {log}")
+    def start(self, profile: ModelProfile, launch: Launcher) -> Endpoint:
+        """Start the profile's server and wait for it; its endpoint."""
+        server = launch(server_log(profile, self.run))
+        where = f"on {profile.gpus} GPU(s)" if profile.gpus else "on the CPU"
+        self.on_status(f"starting {server.label} {where}; log: {server.log_path}")
         row_id, started = self._record(profile, server.base_url, True, " ".join(server.command)), time.monotonic()
         self.sessions.append((row_id, started))
         self.stack.enter_context(server)
         self._update(row_id, ready_s=time.monotonic() - started, vllm_version=server.version())
-        self.on_status(f"vLLM for {profile.name} ready after {time.monotonic() - started:.0f} s")
-        endpoint = Endpoint(server.base_url, profile.resolved_model(), "none", profile.request_timeout_s, profile.sampling)
-        self._sample(row_id, server.root)
+        self.on_status(f"{server.label} ready after {time.monotonic() - started:.0f} s")
+        endpoint = Endpoint(server.base_url, profile.resolved_model(), "none", profile.request_timeout_s, profile.sampling,
+                            profile.max_tokens)
+        if profile.provider == "vllm":
+            self._sample(row_id, server.root)
         return endpoint
 
     def attach(self, profile: ModelProfile, endpoint: Endpoint) -> None:
         """Record a running server the run uses; its time counts from now to the end of the run."""
         row_id = self._record(profile, endpoint.base_url, False, "")
         self.sessions.append((row_id, time.monotonic()))
-        self._sample(row_id, endpoint.base_url.removesuffix("/v1"))
+        if profile.provider == "vllm":
+            self._sample(row_id, endpoint.base_url.removesuffix("/v1"))
 
     def __enter__(self) -> RunServers:
         return self
@@ -75,8 +102,8 @@ class RunServers:
         self.stack.enter_context(MetricsSampler(f"{root}/metrics", store, sample_interval_s()))
 
     def _record(self, profile: ModelProfile, url: str, ours: bool, command: str) -> int:
-        row = ServerRow(run=self.run, model=profile.name, url=url, started_by_us=ours, command=command,
-                        gpus=profile.gpus or 1, gpu_hour_usd=profile.prices.gpu_hour)
+        row = ServerRow(run=self.run, model=profile.name, url=url, started_by_us=ours, command=command, kind=profile.provider,
+                        gpus=profile.gpus or 0, gpu_hour_usd=profile.prices.gpu_hour, machine_hour_usd=profile.prices.machine_hour)
         with Session(self.engine) as session:
             session.add(row)
             session.commit()
@@ -93,19 +120,21 @@ class RunServers:
 
 def settle_self_hosted(engine, run: str) -> None:
     """Give each self-hosted attempt of the run its share, by tokens, of its model's server
-    GPU-seconds and their cost, over every session of the run (a resumed run has several)."""
+    time (GPU-seconds, for GPU servers) and its cost, over every session of the run (a resumed
+    run has several)."""
     with Session(engine) as session:
         servers = list(session.exec(select(ServerRow).where(ServerRow.run == run)))
         for model in {server.model for server in servers}:
             own = [s for s in servers if s.model == model]
             gpu_seconds = sum(s.uptime_s * s.gpus for s in own)
-            cost = gpu_seconds_cost_usd(gpu_seconds, own[-1].gpu_hour_usd)
+            costs = [server_cost_usd(s.uptime_s, s.gpus, s.gpu_hour_usd, s.machine_hour_usd) for s in own]
+            cost = None if None in costs else sum(costs)
             attempts = list(session.exec(select(AttemptRow).where(AttemptRow.run == run, AttemptRow.model == model)))
             tokens = {a.id: a.prompt_tokens + a.completion_tokens for a in attempts}
             gpu_shares = share_by_tokens(gpu_seconds, tokens)
             cost_shares = share_by_tokens(cost, tokens) if cost is not None else {}
             for attempt in attempts:
-                attempt.gpu_s = gpu_shares[attempt.id]
+                attempt.gpu_s = gpu_shares[attempt.id] if gpu_seconds else None
                 attempt.cost_usd = cost_shares.get(attempt.id)
                 session.add(attempt)
         session.commit()

@@ -1,23 +1,18 @@
-"""The vLLM server lifecycle: the `vllm serve` command of a profile, start, wait, stop."""
+"""vLLM: the `vllm serve` command of a profile, whether this machine can run it, its server."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
-
-import httpx
 
 from agentbench.errors import UserError
 from agentbench.models.profiles import ModelProfile
+from agentbench.models.server_process import ServerProcess, free_port
 
 INSTALL_HINT = "install it with `pip install 'agentbench[serve]'` on a GPU machine"
-STOP_GRACE_S = 30.0
 
 
 def serve_command(profile: ModelProfile, host: str = "127.0.0.1", port: int = 8000, executable: str = "vllm") -> list[str]:
@@ -71,97 +66,12 @@ def check_can_serve(profile: ModelProfile) -> str:
     return executable
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class VllmServer:
-    """One `vllm serve` process in its own process group, its output in `log_path`."""
+class VllmServer(ServerProcess):
+    """`vllm serve` for a profile, in its own process group, its output in `log_path`."""
 
     def __init__(self, profile: ModelProfile, log_path: Path, executable: str, port: int | None = None,
                  host: str = "127.0.0.1", ready_timeout_s: float = 1800):
+        port = port or free_port()
+        super().__init__(f"vLLM for {profile.name!r}", serve_command(profile, host, port, executable), log_path, host, port,
+                         ready_timeout_s)
         self.profile = profile
-        self.log_path = log_path
-        self.host = host
-        self.port = port or free_port()
-        self.ready_timeout_s = ready_timeout_s
-        self.command = serve_command(profile, host, self.port, executable)
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def root(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        return f"{self.root}/v1"
-
-    def start(self) -> VllmServer:
-        """Start the server and wait until it answers; stopped again if it never does."""
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def wait_ready(self) -> None:
-        """Poll /health, then /v1/models, until both answer; one sentence if the server dies or times out."""
-        deadline = time.monotonic() + self.ready_timeout_s
-        while time.monotonic() < deadline:
-            code = self.process.poll()
-            if code is not None:
-                raise UserError(f"vLLM for {self.profile.name!r} exited with code {code} before it was ready; its log is {self.log_path}.")
-            if self._answers("/health") and self._answers("/v1/models"):
-                return
-            time.sleep(0.5)
-        raise UserError(f"vLLM for {self.profile.name!r} was not ready within {self.ready_timeout_s:g} s; its log is {self.log_path}.")
-
-    def version(self) -> str | None:
-        """The vLLM version the server reports, if it says."""
-        try:
-            return httpx.get(f"{self.root}/version", timeout=5).json().get("version")
-        except (httpx.HTTPError, ValueError, AttributeError):
-            return None
-
-    def stop(self) -> None:
-        """SIGTERM to the whole process group, SIGKILL after a grace period; idempotent."""
-        if self.process is None or self.process.returncode is not None:
-            return
-        for sig, grace in ((signal.SIGTERM, STOP_GRACE_S), (signal.SIGKILL, 10.0)):
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                self.process.wait(grace)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        _kill_group(self.process.pid)
-
-    def _answers(self, path: str) -> bool:
-        try:
-            return httpx.get(f"{self.root}{path}", timeout=5).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def __enter__(self) -> VllmServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-def _kill_group(pgid: int) -> None:
-    """Whatever is left of the group once its leader has gone (workers it spawned)."""
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
