@@ -330,9 +330,8 @@ def _instances(suite: str, only: list[str] | None, validate: bool, workers: int,
     if not validate:
         table = Table("instance", "repo", "version", "python (offline)", "FAIL_TO_PASS", "PASS_TO_PASS")
         for instance in instances:
-            choice = python_for(spec_for(instance)["python"])
-            python = f"{choice.python} ({choice.release})" + ("" if choice.deviation is None else f", spec {choice.wanted}")
-            table.add_row(instance.instance_id, instance.repo, instance.version, python, str(len(instance.FAIL_TO_PASS)), str(len(instance.PASS_TO_PASS)))
+            table.add_row(instance.instance_id, instance.repo, instance.version, _python_text(instance, pulled=False),
+                          str(len(instance.FAIL_TO_PASS)), str(len(instance.PASS_TO_PASS)))
         console.print(table)
         return
     client = docker_client()
@@ -344,20 +343,29 @@ def _instances(suite: str, only: list[str] | None, validate: bool, workers: int,
         started = time.monotonic()
         image = images.instance(instance)
         built = time.monotonic() - started
-        return validate_instance(client, image, instance), built
+        return validate_instance(client, image, instance), built, _python_text(instance, image.pulled)
 
     with ThreadPoolExecutor(workers) as pool:
         results = list(pool.map(prove, instances))
-    table = Table("instance", "empty patch", "gold patch", "image s", "grading s", "verdict")
-    for result, built in results:
-        table.add_row(result.instance_id, _tests_text(result.empty), _tests_text(result.gold), f"{built:.0f}",
+    table = Table("instance", "python", "empty patch", "gold patch", "image s", "grading s", "verdict")
+    for result, built, python in results:
+        table.add_row(result.instance_id, python, _tests_text(result.empty), _tests_text(result.gold), f"{built:.0f}",
                       f"{result.empty.duration_s + result.gold.duration_s:.1f}",
                       f"[red]BROKEN: {result.problem}[/]" if result.problem else "[green]ok[/]")
     console.print(table)
-    broken = sum(1 for result, _ in results if result.problem)
+    broken = sum(1 for result, _, _ in results if result.problem)
     console.print(f"{len(results) - broken} of {len(results)} instances valid")
     if broken:
         raise typer.Exit(1)
+
+
+def _python_text(instance, pulled: bool) -> str:
+    """The Python an instance's environment has: swebench's own where its image was pulled, else
+    the Debian release's, with the spec's where they differ (the gold patch says if it still resolves)."""
+    if pulled:
+        return f"{spec_for(instance)['python']} (swebench's image)"
+    choice = python_for(spec_for(instance)["python"])
+    return f"{choice.python} ({choice.release})" + ("" if choice.deviation is None else f", spec {choice.wanted}")
 
 
 def _tests_text(verdict) -> str:

