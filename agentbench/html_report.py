@@ -66,7 +66,7 @@ def attempt_key(attempt: dict) -> str:
 
 def _config_table(configs: list[dict]) -> str:
     head = "".join(f"<th>{h}</th>" for h in ("model", "agent", "solved", "rate [95% CI]", "tampered", "errors", "median wall", "p90 wall",
-                                            "tokens/solved", "cost/solved", "output tok/s", "frontier"))
+                                            "tokens/solved", "cost/solved", "output tok/s", "valid calls", "frontier"))
     rows = []
     for c in configs:
         model = escape(c["model"]) + (" <span class='baseline'>(baseline)</span>" if c["baseline"] else "")
@@ -74,7 +74,8 @@ def _config_table(configs: list[dict]) -> str:
         frontier = "+".join(axis for axis, placed in c["frontier"].items() if placed) or "-"
         cells = [model, escape(c["agent"]), f"{c['solved']}/{c['attempts'] - c['errors']}", rate, str(c["tampered"]), str(c["errors"]),
                  _num(c["wall_s_median"], "{:.1f} s"), _num(c["wall_s_p90"], "{:.1f} s"), _num(c["tokens_per_solved"], "{:,.0f}"),
-                 _num(c["cost_per_solved_usd"], "${:.4f}"), _num(c["output_tokens_per_s"], "{:.1f}"), frontier]
+                 _num(c["cost_per_solved_usd"], "${:.4f}"), _num(c["output_tokens_per_s"], "{:.1f}"),
+                 _num(c["valid_tool_call_share"], "{:.0%}"), frontier]
         rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 

@@ -6,23 +6,24 @@ server's time. Missing llama-cpp-python or the weights skip locally and fail und
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import shutil
 import socket
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
-import httpx
 import pytest
 from sqlmodel import Session, select
 
 from agentbench.agents.base import STOP_REASONS
 from agentbench.errors import UserError
+from agentbench.models.cassette import RecordingProxy
 from agentbench.models.profiles import load_profiles
 from agentbench.models.serving import launcher_for
 from agentbench.runner import Runner
 from agentbench.spec import Budget, RunSpec
-from agentbench.store import ServerRow, run_attempts
+from agentbench.store import ServerRow, StepRow, run_attempts
 from agentbench.tasks import load_suite
 
 from conftest import FIXTURES
@@ -45,45 +46,6 @@ def smollm2():
     return load_profiles()["smollm2-135m"].model_copy(update={"max_tokens": 192})
 
 
-class CountingProxy:
-    """Forwards chat requests to the real server and adds up the usage the server reports."""
-
-    def __init__(self, upstream: str):
-        self.upstream, self.prompt, self.completion, self.calls = upstream, 0, 0, 0
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                self._relay(httpx.get(f"{proxy.upstream}{self.path}", timeout=30))
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                answer = httpx.post(f"{proxy.upstream}{self.path}", content=body, timeout=300,
-                                    headers={"Content-Type": "application/json"})
-                usage = answer.json().get("usage") or {}
-                proxy.prompt += usage.get("prompt_tokens", 0)
-                proxy.completion += usage.get("completion_tokens", 0)
-                proxy.calls += 1
-                self._relay(answer)
-
-            def _relay(self, answer: httpx.Response) -> None:
-                self.send_response(answer.status_code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-
 def run_real(engine, docker_client, profile, name: str, base_url: str | None = None) -> list:
     suite = [task for task in load_suite(str(MULTISTEP)) if task.id.split("/")[-1] in TASKS]
     spec = RunSpec(name=name, models=[profile.name], agents=SCAFFOLDS, suites=[str(MULTISTEP)], workers=2,
@@ -93,17 +55,29 @@ def run_real(engine, docker_client, profile, name: str, base_url: str | None = N
 
 
 def test_every_scaffold_runs_the_real_model_with_the_server_s_token_counts(engine, docker_client, python_image, smollm2, tmp_path):
-    with launcher_for(smollm2)(tmp_path / "llamacpp.log") as server:
-        proxy = CountingProxy(server.root)
+    cassette = tmp_path / "smollm2-135m.jsonl"
+    with launcher_for(smollm2)(tmp_path / "llamacpp.log") as server, RecordingProxy(server.root, cassette) as proxy:
         attempts = run_real(engine, docker_client, smollm2, "real-tokens", base_url=proxy.url)
-        proxy.httpd.shutdown()
     assert len(attempts) == len(TASKS) * len(SCAFFOLDS)
     assert all(a.stop_reason in STOP_REASONS and a.status in ("solved", "unsolved") for a in attempts)
     assert all(a.unreported_calls == 0 and a.steps >= 1 for a in attempts)
-    assert sum(a.steps for a in attempts) == proxy.calls
-    assert sum(a.prompt_tokens for a in attempts) == proxy.prompt and proxy.prompt > 0
-    assert sum(a.completion_tokens for a in attempts) == proxy.completion and proxy.completion > 0
+    usage = [json.loads(line)["response"]["usage"] for line in cassette.read_text().splitlines()]
+    assert sum(a.steps for a in attempts) == len(usage)
+    assert sum(a.prompt_tokens for a in attempts) == sum(u["prompt_tokens"] for u in usage) > 0
+    assert sum(a.completion_tokens for a in attempts) == sum(u["completion_tokens"] for u in usage) > 0
     assert all(0 <= a.valid_tool_calls <= a.tool_call_checks for a in attempts)
+    keep = os.environ.get("AGENTBENCH_RECORD_CASSETTES")  # a folder: keep this cassette and its outcomes for replay tests
+    if keep:
+        shutil.copy(cassette, Path(keep) / cassette.name)
+        (Path(keep) / "smollm2-135m.outcomes.json").write_text(json.dumps(outcomes(engine, attempts), indent=1) + "\n")
+
+
+def outcomes(engine, attempts) -> dict:
+    """What each attempt of a run did, by scaffold and task: stop reason and each step's tool-call problem."""
+    with Session(engine) as session:
+        return {f"{a.agent} {a.task}": {"stop_reason": a.stop_reason, "problems": [
+            s.call_problem for s in session.exec(select(StepRow).where(StepRow.attempt_id == a.id).order_by(StepRow.id))]}
+            for a in sorted(attempts, key=lambda a: (a.agent, a.task))}
 
 
 def test_a_run_starts_the_local_server_prices_its_time_and_stops_it(engine, docker_client, python_image, smollm2):
