@@ -199,3 +199,13 @@ def test_the_output_cap_is_sent_as_max_tokens(serve):
     endpoint = Endpoint(server.url, "scripted", "none", 30, max_tokens=77)
     ModelCaller(endpoint, RetryPolicy(), threading.BoundedSemaphore(1), True).complete([HumanMessage("hi")], [])
     assert server.requests[0]["max_tokens"] == 77
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_reasoning_text_and_fields_leave_the_tool_calls_intact(serve, stream):
+    reply = Reply(content="<think>the sum is wrong</think>Fixing it.", reasoning="first, read calc.py",
+                  tool_calls=[ToolCall("bash", {"command": "cat calc.py"})], prompt_tokens=5, completion_tokens=9)
+    server = serve(Script([reply]))
+    completion = caller(server, stream=stream).complete([HumanMessage("hi")], [])
+    assert completion.message.tool_calls[0]["name"] == "bash" and completion.message.tool_calls[0]["args"] == {"command": "cat calc.py"}
+    assert completion.message.content.startswith("<think>") and completion.usage_reported

@@ -168,3 +168,27 @@ def test_a_sandbox_that_dies_mid_attempt_is_tried_again_then_a_sandbox_error_not
     assert len(killed) == 2  # the first try and the one retry (infra_retries defaults to 1)
     assert (attempt.status, attempt.stop_reason, attempt.grade_status, attempt.solved) == ("error", "sandbox_error", None, False)
     assert attempt.infra_retries == 1
+
+
+def test_call_problems_name_what_a_real_model_gets_wrong():
+    from langchain_core.messages import AIMessage
+
+    from agentbench.agents.loop import call_problem
+    from agentbench.agents.tools import BASH, SUBMIT
+
+    tools = [BASH, SUBMIT]
+
+    def reply(content="", calls=(), invalid=(), finish=None):
+        return AIMessage(content=content, tool_calls=[{"name": n, "args": a, "id": "c", "type": "tool_call"} for n, a in calls],
+                         invalid_tool_calls=[{"name": n, "args": a, "id": "c", "error": "bad", "type": "invalid_tool_call"} for n, a in invalid],
+                         response_metadata={"finish_reason": finish} if finish else {})
+
+    assert call_problem(reply(calls=[("bash", {"command": "ls"}), ("submit", {})]), tools, False) == ""  # several calls
+    assert call_problem(reply(calls=[("bash.", {"command": "ls"})]), tools, False) == "unknown tool 'bash.'"  # stray punctuation
+    assert call_problem(reply(invalid=[("bash", '{"command": ')]), tools, False) == "tool arguments are not a JSON object"
+    assert call_problem(reply(calls=[("bash", {})]), tools, False) == "bash without command"
+    assert call_problem(reply(content="<think>hmm</think>done"), tools, True) == ""  # an answer where answers end
+    assert call_problem(reply(content="done"), tools, False) == "no tool call"
+    assert call_problem(reply(content="  "), tools, True) == "empty reply"
+    assert call_problem(reply(content="x", finish="length"), tools, True) == "cut at max_tokens"
+    assert call_problem(reply(content="a plan"), [], False) is None  # no tools offered: nothing to judge

@@ -41,6 +41,7 @@ class Reply:
     stream_usage: bool = True  # False: a stream carries no usage even when asked (llama-cpp-python's server)
     chunk_delay_s: float = 0.0  # streamed word by word, this long between chunks (a model still writing)
     finish_reason: str | None = None  # instead of stop/tool_calls ("length": cut at max_tokens)
+    reasoning: str | None = None  # sent as `reasoning_content`, as reasoning models' servers do
 
 
 Respond = Callable[[dict, str], Reply]
@@ -90,6 +91,8 @@ class ChatServer:
 def completion_body(reply: Reply, model: str) -> dict:
     """The non-streaming chat.completion object for a reply."""
     message: dict = {"role": "assistant", "content": reply.content}
+    if reply.reasoning is not None:
+        message["reasoning_content"] = reply.reasoning
     if reply.tool_calls:
         message["tool_calls"] = [
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json()}}
@@ -113,6 +116,8 @@ def stream_chunks(reply: Reply, model: str, include_usage: bool) -> list[dict]:
         return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
     chunks = [chunk({"role": "assistant", "content": ""})]
+    if reply.reasoning is not None:
+        chunks.append(chunk({"reasoning_content": reply.reasoning}))
     if reply.content:
         words = reply.content.split(" ") if reply.chunk_delay_s else [reply.content]
         chunks += [chunk({"content": word if index == 0 else f" {word}"}) for index, word in enumerate(words)]
