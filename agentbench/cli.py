@@ -32,7 +32,6 @@ from agentbench.models.redteam import NAMES as ATTACK_NAMES
 from agentbench.models.server_process import check_port_free
 from agentbench.models.serving import SELF_HOSTED, launcher_for, server_log
 from agentbench.models.vllm import serve_command
-from agentbench.paths import results_dir
 from agentbench.report import (
     attempts_csv, build_report, comparisons, render_comparison, render_forecast, render_table, significant_regression,
     trajectory_text,

@@ -23,7 +23,6 @@ from agentbench.store import AttemptRow, ServerRow, ServerSampleRow, utcnow
 
 
 SELF_HOSTED = ("vllm", "llamacpp")
-SERVER_NAMES = {"vllm": "vLLM", "llamacpp": "llama.cpp"}
 Launcher = Callable[..., ServerProcess]  # (log_path, port=None, host=...) -> a server not yet started
 
 
