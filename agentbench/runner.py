@@ -11,7 +11,6 @@ import json
 import threading
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Callable
@@ -24,6 +23,7 @@ from agentbench.agents import get_agent
 from agentbench.agents.base import AttemptStopped, ModelAccess, Step
 from agentbench.benches import Bench, FolderBench, RunnableTask
 from agentbench.cost_cap import CostCap
+from agentbench.daemon_pool import DaemonPool
 from agentbench.errors import UserError
 from agentbench.estimate import History, expected_cost_usd
 from agentbench.grading import BrokenTask, GraderError, Verdict, graded_status, read_or_none, test_columns
@@ -32,7 +32,7 @@ from agentbench.lookups import GIT_TRACE_PATH, TRACE_SETUP, lookup_flags, traced
 from agentbench.metrics import total_cost
 from agentbench.models.builtin import BuiltinModels
 from agentbench.models.calls import ModelCaller, Streaming
-from agentbench.models.endpoint import Endpoint, check_reachable, endpoint_for, served_facts
+from agentbench.models.endpoint import Endpoint, check_reachable, endpoint_for, probe_chat, served_facts
 from agentbench.models.pricing import token_cost_usd
 from agentbench.models.profiles import ModelProfile
 from agentbench.models.serving import SELF_HOSTED, Launcher, RunServers, launcher_for
@@ -44,6 +44,7 @@ from agentbench.workspace import WorkspaceRejected, workspace_diff
 
 INFRA_STOPS = {"model_error", "sandbox_error", "grader_error"}  # the endpoint's or the harness's failure, not the agent's
 RETRIED_STOPS = {"sandbox_error", "grader_error"}  # model calls have their own retries
+STOP_GRACE_S = 5.0  # how long an interrupted run waits for attempts in flight to notice
 
 
 @dataclass(frozen=True)
@@ -131,39 +132,40 @@ class Runner:
         attempts = self.pending()
         self.prepare(attempts)
         self.on_start(len(attempts))
-        with ExitStack() as stack:
-            servers = stack.enter_context(RunServers(self.engine, self.spec.name, self.on_status))
-            for profile in self.profiles:
-                if profile.name in self.launchers:
-                    self.endpoints[profile.name] = servers.start(profile, self.launchers[profile.name])
-                    self.served[profile.name] = served_facts(self.endpoints[profile.name])
-                elif profile.provider in SELF_HOSTED:
-                    servers.attach(profile, self.endpoints[profile.name])
-            self.gates = endpoint_gates(self.profiles, self.endpoints)
-            self.streaming = {profile.name: Streaming(profile.stream) for profile in self.profiles}
-            self._record_lock(starting=True)
-            if any(p.provider == "builtin" for p in self.profiles):
-                self.builtin = stack.enter_context(BuiltinModels({t.id: t.solution_patch for t in self.tasks}))
-            pool = stack.enter_context(ThreadPoolExecutor(self.spec.workers, thread_name_prefix="attempt"))
-            futures = {pool.submit(self.run_attempt, attempt) for attempt in attempts}
-            try:
-                while futures:
-                    finished, futures = wait(futures, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        future.result()
-            except BaseException:
-                self.stopping.set()
-                for future in futures:
-                    future.cancel()
-                remove_containers(self.client, self.labels)
-                self._finish("interrupted")
-                raise
+        pool = DaemonPool(self.spec.workers, self.stopping)
+        try:
+            with ExitStack() as stack:
+                self._start_models(stack)
+                pool.run(self.run_attempt, attempts)
+        except BaseException:  # the servers we started are stopped by now
+            self.stopping.set()
+            remove_containers(self.client, self.labels)
+            self._finish("interrupted")
+            pool.join(STOP_GRACE_S)
+            remove_containers(self.client, self.labels)  # any that a worker started while the run stopped
+            raise
         status = "capped" if self.cap and self.cap.hit else "completed"
         if status == "capped":
             self._add_notes([f"the run's cost cap of ${self.cap.max_usd:g} was reached: {self.cap.not_started} attempt(s) "
                              f"not started, ${self.cap.spent_usd:.4f} spent; resume with a higher --max-cost to run them"])
         self._finish(status)
         return status
+
+    def _start_models(self, stack: ExitStack) -> None:
+        """Start or attach the run's self-hosted servers and the builtin models, their gates and
+        streaming switches; all of them stop when `stack` closes."""
+        servers = stack.enter_context(RunServers(self.engine, self.spec.name, self.on_status))
+        for profile in self.profiles:
+            if profile.name in self.launchers:
+                self.endpoints[profile.name] = servers.start(profile, self.launchers[profile.name])
+                self.served[profile.name] = served_facts(self.endpoints[profile.name])
+            elif profile.provider in SELF_HOSTED:
+                servers.attach(profile, self.endpoints[profile.name])
+        self.gates = endpoint_gates(self.profiles, self.endpoints)
+        self.streaming = {profile.name: Streaming(profile.stream) for profile in self.profiles}
+        self._record_lock(starting=True)
+        if any(p.provider == "builtin" for p in self.profiles):
+            self.builtin = stack.enter_context(BuiltinModels({t.id: t.solution_patch for t in self.tasks}))
 
     def run_attempt(self, attempt: Attempt) -> AttemptRow | None:
         """One attempt, end to end, tried again (up to the spec's infra_retries) when the sandbox
@@ -273,7 +275,7 @@ class Runner:
         try:
             agent.run(attempt.task.prompt, box, model, budget, on_step)
         except AttemptStopped as stop:
-            return stop
+            return judged_model_error(stop, endpoint) if stop.reason == "model_error" else stop
         raise RuntimeError(f"agent {attempt.agent} returned without a stop reason")
 
     def _endpoint(self, attempt: Attempt) -> Endpoint:
@@ -375,6 +377,17 @@ class Runner:
             row.status, row.finished_at = status, utcnow()
             session.add(row)
             session.commit()
+
+
+def judged_model_error(stop: AttemptStopped, endpoint: Endpoint) -> AttemptStopped:
+    """A failed model call stays an infrastructure error only when the endpoint fails a plain
+    request too; an endpoint that answers others but failed this conversation (an error status,
+    a dropped connection) failed the configuration, so the attempt counts in the rate."""
+    problem = probe_chat(endpoint)
+    if problem is None:
+        return AttemptStopped("model_failed", f"{stop.detail}; the endpoint answered a plain request right after, "
+                                              "so this conversation's failure is the configuration's")
+    return AttemptStopped("model_error", f"{stop.detail}; a plain request failed too ({problem})")
 
 
 def retryable(row: AttemptRow) -> bool:

@@ -15,6 +15,8 @@ from sqlmodel import Session, select
 from agentbench.sandbox.docker import remove_containers
 from agentbench.store import AttemptRow, RunRow, StepRow, attempt_id, get_run, list_runs, run_attempts, utcnow
 
+from agentbench.models.chat_server import Reply
+
 from conftest import FIXTURES
 from test_cli import TINY, agentbench
 from test_swebench import record, write_jsonl
@@ -116,6 +118,33 @@ def test_sigterm_stops_the_run_removes_its_containers_and_records_no_cut_attempt
     assert 1 <= len(attempts) < 12
     assert all(a.solved and a.status == "solved" and a.stop_reason == "submitted" for a in attempts), \
         [(a.epoch, a.status, a.stop_reason, a.detail[:200]) for a in attempts]
+
+
+@pytest.mark.usefixtures("python_image")
+def test_sigterm_does_not_wait_for_a_model_call_in_flight(tmp_path, docker_client, engine, scripted_server):
+    """A slow endpoint (a reply 600 s away) cannot hold a terminated run: it ends in seconds,
+    marked interrupted, with no container left."""
+    server = scripted_server([Reply(content="late", delay_s=600)])
+    models = tmp_path / "models.yaml"
+    models.write_text(f"slow: {{provider: openai, model: scripted, base_url: '{server.url}', stream: false}}\n")
+    command = [sys.executable, "-m", "agentbench", "run", "--model", "slow", "--suite", TINY, "--models-file", str(models),
+               "--epochs", "2", "--workers", "2", "--run", "slow-term"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while server.in_flight < 2:
+            assert time.monotonic() < deadline and process.poll() is None, "the model calls did not start"
+            time.sleep(0.1)
+        stopped = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert time.monotonic() - stopped < 20, "the run waited for the model calls in flight"
+    assert not run_containers(docker_client, "slow-term")
+    assert get_run(engine, "slow-term").status == "interrupted" and not run_attempts(engine, "slow-term")
 
 
 # -- bad input: one sentence, exit code 2, nothing recorded -------------------------------------

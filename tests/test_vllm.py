@@ -176,7 +176,7 @@ def test_sigterm_mid_run_stops_the_server_we_started(tmp_path, docker_client, py
 
     models = tmp_path / "models.yaml"
     models.write_text("fake-8b: {extends: llama3-8b}\n")
-    env = {**os.environ, "AGENTBENCH_GPUS": "1", "AGENTBENCH_VLLM": FAKE_VLLM, "FAKE_VLLM_REPLY_DELAY_S": "30",
+    env = {**os.environ, "AGENTBENCH_GPUS": "1", "AGENTBENCH_VLLM": FAKE_VLLM, "FAKE_VLLM_REPLY_DELAY_S": "600",
            "FAKE_VLLM_PIDS": str(tmp_path / "pids")}
     command = [sys.executable, "-m", "agentbench", "run", "--model", "fake-8b", "--suite", TINY, "--models-file", str(models), "--run", "cut-served"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -185,8 +185,11 @@ def test_sigterm_mid_run_stops_the_server_we_started(tmp_path, docker_client, py
         assert time.monotonic() < deadline and process.poll() is None, "no attempt started"
         time.sleep(0.1)
     pids = _pids(tmp_path / "pids")
+    time.sleep(1)  # the model call is in flight, and its reply 600 s away
+    stopped = time.monotonic()
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
+    assert time.monotonic() - stopped < 30, "the run waited for the model call in flight"
     assert not any(_alive(pid) for pid in pids)
     assert not docker_client.containers.list(all=True, filters={"label": "agentbench.run=cut-served"})

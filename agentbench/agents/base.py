@@ -12,7 +12,8 @@ from agentbench.sandbox import Sandbox
 from agentbench.spec import Budget
 
 STOP_REASONS = ("submitted", "step_limit", "token_limit", "time_limit", "cost_limit", "context_overflow", "disk_quota",
-                "sandbox_killed", "model_timeout", "model_error", "sandbox_error", "grader_error")
+                "sandbox_killed", "model_timeout", "model_failed",
+                "model_error", "sandbox_error", "grader_error")
 
 
 class AttemptStopped(Exception):

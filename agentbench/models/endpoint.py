@@ -50,6 +50,17 @@ def check_reachable(endpoint: Endpoint, profile_name: str) -> dict:
     return served_facts(endpoint, response)
 
 
+def probe_chat(endpoint: Endpoint) -> str | None:
+    """None when the endpoint answers a plain one-token chat request; else what failed, in a few words."""
+    body = {"model": endpoint.model, "messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 1}
+    try:
+        response = httpx.post(f"{endpoint.base_url}/chat/completions", json=body, timeout=min(endpoint.timeout_s, 30),
+                              headers={"Authorization": f"Bearer {endpoint.api_key}"})
+    except httpx.HTTPError as exc:
+        return exc.__class__.__name__
+    return None if response.status_code == 200 else f"HTTP {response.status_code}"
+
+
 def served_facts(endpoint: Endpoint, models: httpx.Response | None = None) -> dict:
     """What a server reports about the model it serves (from /models) and its version (vLLM's
     /version); None for whatever it does not say."""
