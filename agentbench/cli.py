@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import signal
 import sys
@@ -160,10 +161,19 @@ def _run_spec(spec: RunSpec, profiles: list, tasks: list):
                         on_start=lambda count: bar.update(job, total=count), benches=benches)
         try:
             runner.run()
+            return engine
         except KeyboardInterrupt:
-            err_console.print(f"interrupted: containers removed; resume with `agentbench run --resume {spec.name}`")
-            raise typer.Exit(130)
-    return engine
+            pass
+    err_console.print(f"interrupted: containers removed; resume with `agentbench run --resume {spec.name}`")
+    _exit_now(130)
+
+
+def _exit_now(code: int) -> None:
+    """Exit without waiting for attempt threads still blocked on a model call (everything
+    recorded is committed already; a thread cut at interpreter shutdown could crash it)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _raise_interrupt(signum, frame) -> None:

@@ -32,7 +32,7 @@ from agentbench.lookups import GIT_TRACE_PATH, TRACE_SETUP, lookup_flags, traced
 from agentbench.metrics import total_cost
 from agentbench.models.builtin import BuiltinModels
 from agentbench.models.calls import ModelCaller, Streaming
-from agentbench.models.endpoint import Endpoint, check_reachable, endpoint_for, probe_chat, served_facts
+from agentbench.models.endpoint import Endpoint, check_reachable, endpoint_for, probe_chat, served_facts, streams_usage
 from agentbench.models.pricing import token_cost_usd
 from agentbench.models.profiles import ModelProfile
 from agentbench.models.serving import SELF_HOSTED, Launcher, RunServers, launcher_for
@@ -162,10 +162,22 @@ class Runner:
             elif profile.provider in SELF_HOSTED:
                 servers.attach(profile, self.endpoints[profile.name])
         self.gates = endpoint_gates(self.profiles, self.endpoints)
-        self.streaming = {profile.name: Streaming(profile.stream) for profile in self.profiles}
+        self.streaming = {profile.name: Streaming(self._may_stream(profile)) for profile in self.profiles}
         self._record_lock(starting=True)
         if any(p.provider == "builtin" for p in self.profiles):
             self.builtin = stack.enter_context(BuiltinModels({t.id: t.solution_patch for t in self.tasks}))
+
+    def _may_stream(self, profile: ModelProfile) -> bool:
+        """Stream a profile's replies only where its server reports usage in streams, so that no
+        call's tokens are unknown; asked once, with a one-token request."""
+        if not profile.stream or profile.provider == "builtin":
+            return profile.stream
+        reports = streams_usage(self.endpoints[profile.name])
+        self.served[profile.name]["streams_usage"] = reports
+        if reports is False:
+            self.on_status(f"{profile.name}: its server sends no token usage in streamed replies, so they are not streamed "
+                           "(time to first token is not measured)")
+        return reports is not False
 
     def run_attempt(self, attempt: Attempt) -> AttemptRow | None:
         """One attempt, end to end, tried again (up to the spec's infra_retries) when the sandbox

@@ -24,7 +24,8 @@ FAST_RETRY = {"attempts": 5, "initial_wait_s": 0.01, "max_wait_s": 0.05}
 
 
 class Flaky:
-    """Fails the first requests with the given statuses, then answers as `then` does."""
+    """Fails the first requests with the given statuses (not a run's one-token checks of the
+    endpoint), then answers as `then` does."""
 
     def __init__(self, statuses: list[int], then, retry_after_s: float | None = None):
         self.statuses = list(statuses)
@@ -32,7 +33,7 @@ class Flaky:
         self.retry_after_s = retry_after_s
 
     def __call__(self, request: dict, route: str) -> Reply:
-        if self.statuses:
+        if self.statuses and request.get("max_tokens") != 1:
             return Reply(status=self.statuses.pop(0), retry_after_s=self.retry_after_s)
         return self.then(request, route)
 
@@ -141,7 +142,7 @@ def test_a_model_too_slow_for_its_call_time_fails_the_attempt_in_the_rate_and_th
     hung = []
 
     def respond(request, route):
-        if not hung:
+        if not hung and request.get("max_tokens") != 1:  # not the run's one-token check of the endpoint
             hung.append(True)
             return Reply(content="never", delay_s=60)
         return Reply(tool_calls=[ToolCall("submit", {})])

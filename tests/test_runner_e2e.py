@@ -240,3 +240,19 @@ def test_an_agent_that_kills_its_own_container_fails_and_its_work_is_still_grade
     attempt = run_scripted(engine, docker_client, server, f"e2e-killed-{kill[-2:].strip()}")
     assert (attempt.status, attempt.stop_reason, attempt.infra_retries) == ("solved", "sandbox_killed", 0), attempt.detail
     assert "ended from inside" in attempt.detail and "+    return a + b" in attempt.patch
+
+
+def test_a_server_that_streams_without_usage_is_asked_unstreamed_from_the_first_call(engine, docker_client, python_image, scripted_server):
+    """llama-cpp-python's server sends no usage in streams: the run finds out with one tiny request
+    before any attempt, so every call's tokens are the server's own count, none unknown."""
+    server = scripted_server([
+        Reply(tool_calls=[call("create_file", path="calc.py", content=FIXED)], prompt_tokens=120, completion_tokens=12, stream_usage=False),
+        Reply(tool_calls=[call("submit")], prompt_tokens=150, completion_tokens=5, stream_usage=False),
+    ])
+    attempt = run_scripted(engine, docker_client, server, "e2e-no-stream-usage")
+    assert (attempt.solved, attempt.unreported_calls, attempt.prompt_tokens, attempt.completion_tokens) == (True, 0, 270, 17)
+    probe, *calls = server.requests
+    assert probe["stream"] is True and probe["max_tokens"] == 1
+    assert len(calls) == 2 and not any(request.get("stream") for request in calls)
+    lock = json.loads(get_run(engine, "e2e-no-stream-usage").lock_json)
+    assert lock["models"]["scripted"]["server"]["streams_usage"] is False

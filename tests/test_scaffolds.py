@@ -14,6 +14,11 @@ WRONG = FIXED.replace("a + b", "a * b")
 CHECK = "python3 -c 'import calc; assert calc.add(2, 3) == 5, calc.add(2, 3)'"
 
 
+def agent_requests(server) -> list[dict]:
+    """The scaffold's requests, without the run's one-token check of the endpoint."""
+    return [request for request in server.requests if request.get("max_tokens") != 1]
+
+
 def steps_of(engine):
     with Session(engine) as session:
         return session.exec(select(StepRow).order_by(StepRow.index)).all()
@@ -43,9 +48,9 @@ def test_deliberate_verifies_before_submitting_and_loops_back_on_a_failed_check(
     assert phases == ["plan", "act", "act", "act", "verify", "verify", "reflect", "act", "act", "verify", "verify"]
     results = [s.tool_results for s in steps_of(engine)]
     assert "AssertionError: 6" in results[4][0] and results[9][0] == "exit code: 0\n"
-    assert tools_offered(server.requests[0]) == []                               # planning offers no tools
-    assert "verdict" in tools_offered(server.requests[4]) and "submit" not in tools_offered(server.requests[4])
-    assert "add(2, 3) returned 6" in server.requests[6]["messages"][-1]["content"]  # reflection sees the evidence
+    assert tools_offered(agent_requests(server)[0]) == []                               # planning offers no tools
+    assert "verdict" in tools_offered(agent_requests(server)[4]) and "submit" not in tools_offered(agent_requests(server)[4])
+    assert "add(2, 3) returned 6" in agent_requests(server)[6]["messages"][-1]["content"]  # reflection sees the evidence
 
 
 def test_fast_submits_without_a_verification_step(engine, docker_client, python_image, scripted_server):
@@ -54,8 +59,8 @@ def test_fast_submits_without_a_verification_step(engine, docker_client, python_
     attempt = run_scripted(engine, docker_client, server, "fast-no-verify", agent="fast")
     assert (attempt.stop_reason, attempt.steps, attempt.solved) == ("submitted", 2, False)
     assert [s.phase for s in steps_of(engine)] == ["act", "act"]
-    assert all("verdict" not in tools_offered(r) for r in server.requests)
-    assert len(server.requests) == 2
+    assert all("verdict" not in tools_offered(r) for r in agent_requests(server))
+    assert len(agent_requests(server)) == 2
 
 
 def test_minimal_offers_bash_only_and_ends_on_a_final_answer(engine, docker_client, python_image, scripted_server):
@@ -66,7 +71,7 @@ def test_minimal_offers_bash_only_and_ends_on_a_final_answer(engine, docker_clie
     ])
     attempt = run_scripted(engine, docker_client, server, "minimal", agent="minimal")
     assert (attempt.solved, attempt.stop_reason, attempt.steps) == (True, "submitted", 3)
-    assert tools_offered(server.requests[0]) == ["bash"]
+    assert tools_offered(agent_requests(server)[0]) == ["bash"]
     assert steps_of(engine)[1].tool_results[0].startswith("Error: unknown tool 'view'; the tools are: bash")
 
 
@@ -101,7 +106,7 @@ def test_fast_feeds_a_format_error_back_for_each_reply_without_a_valid_tool_call
     ])
     attempt = run_scripted(engine, docker_client, server, "format-errors", budget=Budget(steps=10))
     assert (attempt.solved, attempt.stop_reason, attempt.steps) == (True, "submitted", 7)
-    fed_back = [r["messages"][-1]["content"] for r in server.requests[1:5]]
+    fed_back = [r["messages"][-1]["content"] for r in agent_requests(server)[1:5]]
     assert fed_back[0].startswith("Your reply called no tool") and fed_back[1].startswith("You wrote a tool call as text")
     assert fed_back[2].startswith("Your reply called no tool") and fed_back[3].startswith("Your reply was cut off")
     problems = [s.call_problem for s in steps_of(engine)]
@@ -130,7 +135,7 @@ def test_long_history_is_trimmed_deterministically_and_the_event_recorded(engine
     assert attempt.stop_reason == "step_limit"
     notes = [s.note for s in steps_of(engine) if s.note]
     assert notes and all(n.startswith("elided ") and n.endswith(" old tool outputs to fit the context window") for n in notes)
-    sent = [[m["content"] for m in r["messages"] if m["role"] == "tool"] for r in server.requests]
+    sent = [[m["content"] for m in r["messages"] if m["role"] == "tool"] for r in agent_requests(server)]
     assert sent[-1][0].startswith("[tool output elided") and not sent[-1][-1].startswith("[tool output elided")
     assert sent[-1][:3] == sent[-2][:3]  # the same history is trimmed the same way
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import httpx
@@ -59,6 +60,30 @@ def probe_chat(endpoint: Endpoint) -> str | None:
     except httpx.HTTPError as exc:
         return exc.__class__.__name__
     return None if response.status_code == 200 else f"HTTP {response.status_code}"
+
+
+def streams_usage(endpoint: Endpoint) -> bool | None:
+    """Whether a streamed reply from the endpoint carries its token usage when asked for it (some
+    servers send it only unstreamed); None when the endpoint did not answer the question."""
+    body = {"model": endpoint.model, "messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 1,
+            "stream": True, "stream_options": {"include_usage": True}}
+    headers = {"Authorization": f"Bearer {endpoint.api_key}"}
+    try:
+        with httpx.stream("POST", f"{endpoint.base_url}/chat/completions", json=body, headers=headers,
+                          timeout=min(endpoint.timeout_s, 30)) as response:
+            if response.status_code != 200:
+                return None
+            chunks = [line.removeprefix("data:").strip() for line in response.iter_lines() if line.startswith("data:")]
+    except httpx.HTTPError:
+        return None
+    return any(_usage_in(chunk) for chunk in chunks)
+
+
+def _usage_in(chunk: str) -> bool:
+    try:
+        return bool(json.loads(chunk).get("usage"))
+    except (ValueError, AttributeError):
+        return False
 
 
 def served_facts(endpoint: Endpoint, models: httpx.Response | None = None) -> dict:
