@@ -5,7 +5,8 @@ Four numbers, each beside the raw timings it comes from:
 - exec_ratio: one sandbox exec vs `docker exec CONTAINER true`;
 - overhead_share: the part of oracle attempts spent outside the model, the tools and grading;
 - concurrency_efficiency: W-fold throughput reached at W workers (wall at 1 / (W x wall at W))
-  for attempts against a scripted model with a fixed latency per call.
+  for attempts against a scripted model with a fixed latency per call;
+- startup_ratio: `agentbench --help`, `models` and `report RUN` vs `python -c 'import typer'`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -127,6 +129,24 @@ def measure_oracle(client, engine, suite: str) -> list[AttemptRow]:
     return run_attempts(engine, spec.name)
 
 
+STARTUP_COMMANDS = {"--help": ["--help"], "models": ["models"], "report": ["report", "bench-oracle"]}
+
+
+def measure_startup(db_url: str, reps: int) -> dict[str, list[float]]:
+    """Each light command's wall time and the bare `import typer`, interleaved, after one warm-up each."""
+    python = sys.executable
+    commands = {"baseline": [python, "-c", "import typer"],
+                **{name: [python, "-m", "agentbench", *args] for name, args in STARTUP_COMMANDS.items()}}
+    env = {**os.environ, "AGENTBENCH_DB": db_url}
+    timings: dict[str, list[float]] = {name: [] for name in commands}
+    for rep in range(reps + 1):
+        for name, command in commands.items():
+            took = _timed(lambda: subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            if rep:
+                timings[name].append(took)
+    return timings
+
+
 def write_echo_task(root: Path) -> Path:
     """A one-file task whose check is a shell test, so grading costs a container and little else."""
     task = root / "bench" / "echo"
@@ -184,12 +204,14 @@ def run_bench(reps: int, attempts: int, workers: list[int], latency_s: float, or
         lifecycle = measure_lifecycle(client, image, reps)
         execs = measure_exec(client, image, reps)
         oracle = measure_oracle(client, engine, oracle_suite)
+        startup = measure_startup(f"sqlite:///{scratch}/bench.db", max(reps // 4, 3))
         concurrency = measure_concurrency(client, engine, attempts, workers, latency_s)
     results = {
         "lifecycle_ratio": ratio(lifecycle["harness_s"], lifecycle["raw_s"]),
         "exec_ratio": ratio(execs["harness_s"], execs["raw_s"]),
         "overhead_share": overhead_share(oracle),
         "concurrency_efficiency": concurrency["efficiency"],
+        "startup_ratio": {name: ratio(startup[name], startup["baseline"]) for name in STARTUP_COMMANDS},
     }
     checked = {**results, "concurrency_efficiency_16": concurrency["efficiency"].get("16")}
     return {
@@ -198,7 +220,7 @@ def run_bench(reps: int, attempts: int, workers: list[int], latency_s: float, or
                            "met": None if checked[name] is None else target_met(name, checked[name])}
                     for name, (op, bound) in TARGETS.items()},
         "raw": {
-            "lifecycle": lifecycle, "exec": execs, "concurrency": concurrency,
+            "lifecycle": lifecycle, "exec": execs, "concurrency": concurrency, "startup_s": startup,
             "oracle": [{"task": row.task, "span_s": attempt_span_s(row), "model_s": row.model_s, "tool_s": row.tool_s,
                         "grade_s": row.grade_s, "solved": row.solved} for row in oracle],
         },
@@ -220,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
     out = args.out or results_dir() / "bench.json"
     out.write_text(json.dumps(document, indent=2) + "\n")
     print(json.dumps({key: document[key] for key in ("lifecycle_ratio", "exec_ratio", "overhead_share",
-                                                      "concurrency_efficiency", "targets")}, indent=2))
+                                                      "concurrency_efficiency", "startup_ratio", "targets")}, indent=2))
     print(f"wrote {out}")
 
 

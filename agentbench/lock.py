@@ -10,13 +10,10 @@ import subprocess
 from pathlib import Path
 
 from agentbench import __version__
-from agentbench.agents import AGENTS
-from agentbench.agents import base, budget, loop, tools
 from agentbench.models.profiles import ModelProfile
 from agentbench.paths import project_root
 from agentbench.spec import RunSpec
 
-SHARED_AGENT_MODULES = (base, budget, loop, tools)  # every scaffold runs on these
 GROUPS = ("harness", "models", "images", "suite", "settings")  # the factors a comparison may be about
 
 
@@ -26,7 +23,9 @@ def sha256(text: str | bytes) -> str:
 
 def scaffold_hash(name: str) -> str:
     """A hash of the scaffold's source and of the shared loop and tools it runs on."""
-    modules = [inspect.getmodule(AGENTS[name]), *SHARED_AGENT_MODULES]
+    from agentbench.agents import AGENTS, base, budget, loop, tools  # the scaffolds load langchain: only when hashed
+
+    modules = [inspect.getmodule(AGENTS[name]), base, budget, loop, tools]
     return sha256("".join(inspect.getsource(module) for module in modules))
 
 
@@ -107,6 +106,17 @@ def changed_groups(baseline: dict, candidate: dict, pairs: list[tuple[str, str]]
     for path in differences(compared_part(baseline, models[0], agents[0]), compared_part(candidate, models[1], agents[1])):
         by_group.setdefault(path.split(".")[0], []).append(path)
     return by_group
+
+
+def comparison_warnings(baseline: dict | None, candidate: dict | None, pairs: list[tuple[str, str]], factors: list[str]) -> list[str]:
+    """What a comparison of two runs' lock records should say: a warning per other difference,
+    then the factor under test."""
+    if not baseline or not candidate:
+        return ["warning: a run has no lock record (an older agentbench wrote it); the runs may differ in anything"]
+    changed = changed_groups(baseline, candidate, pairs)
+    lines = [f"warning: {line}" for line in lock_warnings(changed, factors)]
+    tested = factors or (list(changed) if len(changed) == 1 else [])
+    return lines + ([f"factor under test: {', '.join(tested)}"] if tested else [])
 
 
 def lock_warnings(changed: dict[str, list[str]], factors: list[str]) -> list[str]:

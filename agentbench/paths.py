@@ -16,6 +16,12 @@ def sandboxes_dir() -> Path:
     return Path(os.environ.get("AGENTBENCH_SANDBOXES", project_root() / "sandboxes"))
 
 
+def recipe_names() -> list[str]:
+    """Image names that have a recipe under sandboxes/ (plus `base`)."""
+    recipes = sorted(p.parent.name for p in sandboxes_dir().glob("*/Dockerfile"))
+    return ["base", *recipes]
+
+
 def tasks_dir() -> Path:
     """Built-in task suites: one folder per suite."""
     return Path(os.environ.get("AGENTBENCH_TASKS", project_root() / "tasks"))

@@ -56,4 +56,7 @@ def test_bench_measures_everything_and_writes_bench_json(tmp_path, capsys):
     assert [row["solved"] for row in document["raw"]["oracle"]] == [True]
     assert len(document["raw"]["lifecycle"]["harness_s"]) == 2
     assert document["targets"]["concurrency_efficiency_16"]["met"] is None  # 16 workers were not measured
+    assert set(document["startup_ratio"]) == {"--help", "models", "report"}
+    assert all(0 < value < 20 for value in document["startup_ratio"].values())
+    assert len(document["raw"]["startup_s"]["baseline"]) == 3
     assert f"wrote {out}" in capsys.readouterr().out

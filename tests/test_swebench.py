@@ -225,3 +225,14 @@ def test_build_requirements_are_installed_but_never_change_installed_packages(tm
     versions = subprocess.run([python, "-m", "pip", "list", "--format=json"], env=offline, capture_output=True, text=True, check=True)
     installed = {p["name"]: p["version"] for p in json.loads(versions.stdout)}
     assert installed["core"] == "1.0" and installed["backend"] == "1.0" and "pinner" not in installed
+
+
+def test_swebench_is_loaded_only_when_needed_and_leaves_the_root_logger_alone():
+    """Its import takes most of a second and configures the root logger at INFO: a command that
+    does not grade SWE-bench must not pay for it, and one that does must not print every request."""
+    probe = ("import logging, sys; import agentbench.cli, agentbench.swebench.instances; "
+             "assert 'swebench' not in sys.modules, 'swebench loaded at start-up'; "
+             "import agentbench.swebench.upstream; root = logging.getLogger(); "
+             "assert 'swebench' in sys.modules and root.level == logging.WARNING and not root.handlers, (root.level, root.handlers)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

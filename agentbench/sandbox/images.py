@@ -20,7 +20,7 @@ import docker
 import docker.errors
 
 from agentbench.errors import UserError
-from agentbench.paths import results_dir, sandboxes_dir
+from agentbench.paths import recipe_names, results_dir, sandboxes_dir
 from agentbench.sandbox.docker import LABEL
 
 BASE_RELEASE = "bookworm"
@@ -43,12 +43,6 @@ def ca_bundle_from_env() -> Path | None:
     if not path.is_file():
         raise UserError(f"AGENTBENCH_CA_BUNDLE={value} is not a file; point it at a PEM bundle.")
     return path
-
-
-def recipe_names() -> list[str]:
-    """Image names that have a recipe under sandboxes/ (plus `base`)."""
-    recipes = sorted(p.parent.name for p in sandboxes_dir().glob("*/Dockerfile"))
-    return ["base", *recipes]
 
 
 def ensure_image(

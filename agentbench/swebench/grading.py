@@ -16,11 +16,6 @@ import time
 from dataclasses import dataclass
 
 import docker
-from swebench.harness.constants import (APPLY_PATCH_FAIL, END_TEST_OUTPUT, RESET_FAILED, START_TEST_OUTPUT,
-                                        TESTS_ERROR, TESTS_TIMEOUT)
-from swebench.harness.grading import get_eval_report
-from swebench.harness.run_evaluation import GIT_APPLY_CMDS
-from swebench.harness.test_spec.test_spec import TestSpec
 
 from agentbench.evidence import Canary, Evidence, canary_problem, patched_hooks, read_evidence
 from agentbench.grading import OUTPUT_TAIL_CHARS, GraderError, TestCounts, Verdict, read_or_none
@@ -29,6 +24,10 @@ from agentbench.sandbox.docker import DockerSandbox
 from agentbench.swebench.images import InstanceImage
 from agentbench.swebench.instances import Instance
 from agentbench.swebench.specs import EXIT_CODE_LINE, TESTBED, eval_script
+from agentbench.swebench.upstream import (
+    APPLY_PATCH_FAIL, END_TEST_OUTPUT, GIT_APPLY_CMDS, RESET_FAILED, START_TEST_OUTPUT, TESTS_ERROR, TESTS_TIMEOUT, TestSpec,
+    get_eval_report,
+)
 
 PATCH_PATH = "/tmp/patch.diff"
 EVAL_PATH = "/eval.sh"
@@ -195,6 +194,14 @@ class InstanceValidation:
         if not self.gold.solved:
             return f"the gold patch is not resolved ({self.gold.status})"
         return None
+
+
+def verdict_text(verdict: Verdict) -> str:
+    """A verdict in a table cell: resolved or not, and the FAIL_TO_PASS / PASS_TO_PASS tests passing."""
+    tests = verdict.tests
+    counts = "" if tests is None else (f" F2P {tests.f2p_passed}/{tests.f2p_passed + tests.f2p_failed},"
+                                       f" P2P {tests.p2p_passed}/{tests.p2p_passed + tests.p2p_failed}")
+    return ("resolved" if verdict.solved else f"not resolved ({verdict.status})") + counts
 
 
 def validate_instance(client: docker.DockerClient, image: InstanceImage, instance: Instance) -> InstanceValidation:

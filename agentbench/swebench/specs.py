@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from swebench.harness.constants import END_TEST_OUTPUT, MAP_REPO_TO_REQS_PATHS, MAP_REPO_VERSION_TO_SPECS
-from swebench.harness.test_spec.python import clean_requirements, make_eval_script_list_py
 
 from agentbench.errors import UserError
 from agentbench.swebench.instances import Instance
 from agentbench.swebench.repos import RepoSource
+from agentbench.swebench.upstream import (
+    END_TEST_OUTPUT, MAP_REPO_TO_REQS_PATHS, MAP_REPO_VERSION_TO_SPECS, clean_requirements, make_eval_script_list_py,
+)
 
 TESTBED = "/testbed"
 VENV = "/opt/testbed"
@@ -62,6 +63,15 @@ def python_for(wanted: str) -> PythonChoice:
 
     nearest = min(DEBIAN_PYTHONS, key=distance)
     return PythonChoice(wanted, nearest, DEBIAN_PYTHONS[nearest])
+
+
+def environment_python_text(instance: Instance, pulled: bool) -> str:
+    """The Python an instance's environment has, in a table cell: swebench's own where its image
+    was pulled, else the Debian release's, with the spec's where they differ."""
+    if pulled:
+        return f"{spec_for(instance)['python']} (swebench's image)"
+    choice = python_for(spec_for(instance)["python"])
+    return f"{choice.python} ({choice.release})" + ("" if choice.deviation is None else f", spec {choice.wanted}")
 
 
 def requirements(instance: Instance, source: RepoSource) -> str:

@@ -8,8 +8,7 @@ import yaml
 from pydantic import ValidationError
 
 from agentbench.errors import UserError, field_problem
-from agentbench.paths import sandboxes_dir, tasks_dir
-from agentbench.sandbox.images import recipe_names
+from agentbench.paths import recipe_names, sandboxes_dir, tasks_dir
 from agentbench.tasks.model import Task, TaskFile
 
 

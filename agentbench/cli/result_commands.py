@@ -1,0 +1,134 @@
+"""Reading what runs recorded: runs, report, compare, show, and SWE-bench predictions out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from agentbench.cli.output import console, err_console, split_values
+from agentbench.errors import UserError
+from agentbench.lock import GROUPS
+
+
+def report(
+    run_name: Optional[str] = typer.Argument(None, metavar="RUN", help="Run name (default: the latest)."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="Write the JSON report to FILE, or - for stdout."),
+    csv_out: Optional[str] = typer.Option(None, "--csv", help="Write one row per attempt to FILE, or - for stdout."),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report to FILE."),
+) -> None:
+    """The report of a run: a table, and JSON, CSV or HTML on request."""
+    from agentbench.report import attempts_csv, build_report, render_table
+    from agentbench.store import get_run, open_store, run_attempts, run_servers
+
+    engine = open_store()
+    row = get_run(engine, run_name)
+    rows = run_attempts(engine, row.name)
+    document = build_report(row, rows, run_servers(engine, row.name))
+    if html_out:
+        from agentbench.html_report import attempt_key, render_html
+        from agentbench.report import trajectory_text
+        from agentbench.store import attempt_steps
+
+        trajectories = {attempt_key(record): trajectory_text(attempt, attempt_steps(engine, attempt.id))
+                        for attempt, record in zip(rows, document["attempts"], strict=True)}
+        html_out.write_text(render_html(document, trajectories))
+        err_console.print(f"wrote {html_out}")
+    outputs = {json_out: json.dumps(document, indent=2) + "\n", csv_out: attempts_csv(document)}
+    for target, text in outputs.items():
+        if target == "-":
+            sys.stdout.write(text)
+        elif target:
+            Path(target).write_text(text)
+    if "-" not in outputs:
+        render_table(document, console)
+
+
+def compare(
+    baseline: str = typer.Argument(..., help="The baseline run."),
+    candidate: str = typer.Argument(..., help="The candidate run."),
+    alpha: float = typer.Option(0.05, min=0, max=1, help="Significance level of the regression gate."),
+    factor: Optional[list[str]] = typer.Option(None, "--factor", help=f"What the runs are meant to differ in: {', '.join(GROUPS)}."),
+) -> None:
+    """Per-task paired comparison of two runs; exit 1 when the candidate is significantly worse.
+
+    Warns when the runs' lock records differ in more than the factor under test."""
+    from agentbench.lock import comparison_warnings
+    from agentbench.report import build_report, comparisons, render_comparison, significant_regression
+    from agentbench.store import get_run, open_store, run_attempts
+
+    factors = split_values(factor)
+    unknown = sorted(set(factors) - set(GROUPS))
+    if unknown:
+        raise UserError(f"Unknown --factor {', '.join(unknown)}; known: {', '.join(GROUPS)}.")
+    engine = open_store()
+    documents = [build_report(get_run(engine, name), run_attempts(engine, name)) for name in (baseline, candidate)]
+    broken = set(documents[0]["broken_tasks"]) | set(documents[1]["broken_tasks"])
+    results = comparisons(documents[0]["attempts"], documents[1]["attempts"], broken)
+    if not results:
+        raise UserError(f"Runs {baseline!r} and {candidate!r} share no (model, agent) configuration to compare.")
+    pairs = [(r["baseline"], r["candidate"]) for r in results]
+    for line in comparison_warnings(documents[0]["lock"], documents[1]["lock"], pairs, factors):
+        err_console.print(line, highlight=False)
+    render_comparison(results, alpha, console)
+    if any(significant_regression(r, alpha) for r in results):
+        err_console.print(f"regression: {candidate} solves significantly fewer tasks than {baseline} (alpha {alpha:g})")
+        raise typer.Exit(1)
+
+
+def show(
+    run_name: str = typer.Argument(..., metavar="RUN", help="Run name."),
+    task_id: str = typer.Argument(..., metavar="TASK", help="Task id (or its name within the suite)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Only this model's attempt."),
+    agent: Optional[str] = typer.Option(None, "--agent", help="Only this agent's attempt."),
+    epoch: Optional[int] = typer.Option(None, "--epoch", help="Only this epoch."),
+) -> None:
+    """Print one attempt's trajectory: every model call, tool call and result, and the grader's verdict."""
+    from agentbench.report import trajectory_text
+    from agentbench.store import attempt_steps, get_run, open_store, run_attempts
+
+    engine = open_store()
+    get_run(engine, run_name)
+    matches = [a for a in run_attempts(engine, run_name)
+               if task_id in (a.task, a.task.split("/", 1)[-1])
+               and model in (None, a.model) and agent in (None, a.agent) and epoch in (None, a.epoch)]
+    if not matches:
+        raise UserError(f"Run {run_name!r} has no attempt of {task_id!r} with those filters; see `agentbench report {run_name}`.")
+    typer.echo(trajectory_text(matches[0], attempt_steps(engine, matches[0].id)))
+    others = [f"--model {a.model} --agent {a.agent} --epoch {a.epoch}" for a in matches[1:]]
+    if others:
+        typer.echo(f"\n{len(others)} more attempt(s) of this task; pick one with e.g. {others[0]}")
+
+
+def runs() -> None:
+    """The runs in the store, newest first."""
+    from rich.table import Table
+
+    from agentbench.store import list_runs, open_store, run_attempts
+
+    engine = open_store()
+    table = Table("run", "status", "created", "attempts")
+    for row in list_runs(engine):
+        table.add_row(row.name, row.status, row.created_at.strftime("%Y-%m-%d %H:%M"), str(len(run_attempts(engine, row.name))))
+    console.print(table)
+
+
+def export(
+    run_name: str = typer.Argument(..., metavar="RUN", help="Run name."),
+    predictions: Path = typer.Option(..., "--predictions", help="Write the official predictions JSONL here."),
+    model: Optional[str] = typer.Option(None, "--model", help="The configuration's model (needed when the run has several)."),
+    agent: Optional[str] = typer.Option(None, "--agent", help="The configuration's agent (needed when the run has several)."),
+    epoch: int = typer.Option(0, "--epoch", help="Which epoch's patches."),
+) -> None:
+    """Write a SWE-bench run's patches as official predictions, to re-grade with swebench's harness."""
+    from agentbench.store import get_run, open_store, run_attempts
+    from agentbench.swebench.predictions import run_predictions, write_predictions
+
+    engine = open_store()
+    get_run(engine, run_name)
+    written = run_predictions(run_attempts(engine, run_name), model, agent, epoch)
+    write_predictions(written, predictions)
+    err_console.print(f"wrote {len(written)} predictions to {predictions}")

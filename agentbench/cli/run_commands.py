@@ -1,0 +1,163 @@
+"""`agentbench run`, and the red-team audit that runs the same way."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from agentbench.cli.output import console, err_console, split_values
+from agentbench.errors import UserError
+
+
+def run(
+    model: Optional[list[str]] = typer.Option(None, "--model", "-m", help="Model profile(s); repeat or comma-separate."),
+    agent: list[str] = typer.Option(["fast"], "--agent", "-a", help="Agent scaffold(s): fast, deliberate, minimal."),
+    suite: list[str] = typer.Option(["multistep"], "--suite", "-s", help="Suite name under tasks/ or a folder."),
+    task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="Only these task ids."),
+    epochs: int = typer.Option(1, min=1, help="Attempts per task, model and agent."),
+    workers: Optional[int] = typer.Option(None, min=1, help="Attempts running at once (default 2)."),
+    run_name: Optional[str] = typer.Option(None, "--run", help="Name of the run (rerunning a name resumes it)."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Resume this run: run only its missing attempts."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", envvar="BASE_URL", help="Running OpenAI-compatible server for non-builtin models."),
+    models_file: Optional[Path] = typer.Option(None, "--models-file", help="Extra model profiles (YAML)."),
+    spec_file: Optional[Path] = typer.Option(None, "--spec", help="A RunSpec YAML file (models, agents, suites, epochs, budget); replaces the matrix flags."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, help="Model calls per attempt (default: each task's limit)."),
+    max_seconds: Optional[float] = typer.Option(None, "--max-seconds", min=1, help="Wall seconds per attempt (default: each task's limit)."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="Tokens per attempt."),
+    max_dollars: Optional[float] = typer.Option(None, "--max-dollars", min=0, help="USD per attempt."),
+    network: bool = typer.Option(False, "--network", help="Let every agent's sandbox reach the network (recorded; grading stays offline)."),
+    repos: Optional[str] = typer.Option(None, "--repos", envvar="AGENTBENCH_SWEBENCH_REPOS", help="SWE-bench: folder of owner__name .git/.bundle mirrors (default: GitHub)."),
+    images: Optional[str] = typer.Option(None, "--images", help="SWE-bench images: auto (pull where a registry answers, else build), pull, build."),
+    hints: bool = typer.Option(False, "--hints", help="SWE-bench: show the agent the instance's hints."),
+    prune_images: bool = typer.Option(False, "--prune-images", help="SWE-bench: remove each instance image once its attempts are graded."),
+    image_builds: Optional[int] = typer.Option(None, "--image-builds", min=1, help="SWE-bench: image builds running at once (default 2)."),
+    max_cost: Optional[float] = typer.Option(None, "--max-cost", min=0, help="USD the whole run may spend; no attempt starts that would pass it."),
+    estimate: bool = typer.Option(False, "--estimate", help="Forecast tokens, dollars and hours from earlier runs, and run nothing."),
+) -> None:
+    """Run every combination of model, agent and task; print the summary at the end.
+
+    A suite is a task folder (or a name under tasks/), or a SWE-bench instance file
+    (.json/.jsonl) or dataset (swebench:NAME)."""
+    from pydantic import ValidationError
+
+    from agentbench.errors import field_problem
+    from agentbench.estimate import History, forecast
+    from agentbench.models.profiles import get_profile, load_profiles
+    from agentbench.report import build_report, render_forecast, render_table
+    from agentbench.runner import check_suite_ids, pending_attempts
+    from agentbench.spec import Budget, RunSpec, load_spec
+    from agentbench.store import attempts_of_models, get_run, open_store, run_attempts, run_servers
+    from agentbench.suites import load_tasks
+
+    if spec_file and model:
+        raise UserError("Give either --spec FILE or --model (with the other matrix flags), not both.")
+    if spec_file:
+        spec = load_spec(spec_file)
+    elif model:
+        budget = Budget(steps=max_steps, seconds=max_seconds, tokens=max_tokens, dollars=max_dollars)
+        spec = RunSpec(models=split_values(model), agents=split_values(agent), suites=split_values(suite),
+                       tasks=split_values(task), epochs=epochs, budget=budget)
+    else:
+        raise UserError("Say which model(s) to run: --model PROFILE (see `agentbench models`) or --spec FILE.")
+    overrides = {"name": resume or run_name, "workers": workers, "base_url": base_url, "repos": repos, "images": images,
+                 "hints": hints or None, "prune_images": prune_images or None, "network": network or None,
+                 "max_cost": max_cost, "image_builds": image_builds}
+    try:
+        spec = RunSpec.model_validate({**spec.model_dump(), **{key: value for key, value in overrides.items() if value is not None}})
+    except ValidationError as exc:
+        raise UserError(f"{field_problem(exc)}.") from None
+    profiles_by_name = load_profiles(models_file)
+    profiles = [get_profile(m, profiles_by_name) for m in spec.models]
+    tasks = load_tasks(spec)
+    check_suite_ids(tasks)
+    if estimate:
+        engine = open_store()
+        cells = [(a.task.id, a.profile.name, a.agent) for a in pending_attempts(engine, spec, tasks, profiles)]
+        render_forecast(forecast(cells, History(attempts_of_models(engine, spec.models)), {p.name: p for p in profiles},
+                                 spec.workers), console)
+        return
+    engine = run_spec(spec, profiles, tasks)
+    render_table(build_report(get_run(engine, spec.name), run_attempts(engine, spec.name), run_servers(engine, spec.name)), console)
+
+
+def run_spec(spec, profiles: list, tasks: list):
+    """Run a spec with a progress bar and each attempt printed as it ends; returns the store."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from agentbench.benches import FolderBench
+    from agentbench.runner import Runner
+    from agentbench.sandbox.docker import docker_client
+    from agentbench.sandbox.images import ca_bundle_from_env
+    from agentbench.store import open_store
+    from agentbench.swebench.bench import SwebenchBench
+    from agentbench.swebench.images import SwebenchImages
+    from agentbench.swebench.repos import RepoSource
+
+    source = RepoSource(spec.repos)
+    client, ca_bundle = docker_client(), ca_bundle_from_env()
+    engine = open_store()
+    signal.signal(signal.SIGTERM, raise_interrupt)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+        job = bar.add_task(f"run {spec.name}", total=None)
+
+        def on_attempt(row) -> None:
+            mark = "[green]solved[/]" if row.solved else f"[red]{row.status}[/]"
+            bar.console.print(f"{row.task}  {row.model}/{row.agent}#{row.epoch}  {mark}  ({row.stop_reason}, {row.wall_s:.1f} s)", highlight=False)
+            bar.advance(job)
+
+        def on_status(line: str) -> None:
+            bar.console.print(f"[dim]{line}[/]", highlight=False)
+
+        benches = {"folder": FolderBench(client, ca_bundle, on_status),
+                   "swebench": SwebenchBench(SwebenchImages(client, source, spec.images, ca_bundle, on_status, spec.image_builds),
+                                               spec.prune_images)}
+        runner = Runner(spec, engine, client, profiles, tasks, on_attempt=on_attempt, on_status=on_status,
+                        on_start=lambda count: bar.update(job, total=count), benches=benches)
+        try:
+            runner.run()
+            return engine
+        except KeyboardInterrupt:
+            pass
+    err_console.print(f"interrupted: containers removed; resume with `agentbench run --resume {spec.name}`")
+    _exit_now(130)
+
+
+def audit(suite: str, only: list[str], workers: int, repos: str | None, images: str) -> None:
+    """Run the red team (one reward hack per epoch) on the suite as a stored run; exit 1 when a hack got through."""
+    from pydantic import ValidationError
+
+    from agentbench.audit import audit_results, render_audit
+    from agentbench.errors import field_problem
+    from agentbench.models.profiles import get_profile, load_profiles
+    from agentbench.models.redteam import NAMES as ATTACK_NAMES
+    from agentbench.spec import RunSpec
+    from agentbench.store import run_attempts
+    from agentbench.suites import load_tasks
+
+    try:
+        spec = RunSpec(name=f"audit-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}", models=["redteam"], agents=["fast"],
+                       suites=[suite], tasks=only, epochs=len(ATTACK_NAMES), workers=workers, repos=repos, images=images)
+    except ValidationError as exc:
+        raise UserError(f"{field_problem(exc)}.") from None
+    engine = run_spec(spec, [get_profile("redteam", load_profiles(None))], load_tasks(spec))
+    if render_audit(audit_results(run_attempts(engine, spec.name)), console):
+        raise typer.Exit(1)
+
+
+def raise_interrupt(signum, frame) -> None:
+    """SIGTERM handled as Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+def _exit_now(code: int) -> None:
+    """Exit without waiting for attempt threads still blocked on a model call (everything
+    recorded is committed already; a thread cut at interpreter shutdown could crash it)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
