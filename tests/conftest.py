@@ -20,6 +20,17 @@ from agentbench.store import open_store
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+DOCKER_FIXTURES = {"docker_client", "python_image"}
+
+
+def pytest_collection_modifyitems(items):
+    """A test that uses the Docker engine, through any fixture, carries the `docker` marker, so
+    `pytest -m "not docker"` runs the rest anywhere."""
+    for item in items:
+        if DOCKER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.docker)
+
+
 @pytest.fixture(autouse=True)
 def scratch_results(tmp_path, monkeypatch):
     """Every test writes its database and logs under its own temporary folder."""

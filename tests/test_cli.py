@@ -50,6 +50,7 @@ def test_no_docker_engine_is_one_sentence():
     assert "No Docker engine answers; run `make setup`" in done.stderr
 
 
+@pytest.mark.docker  # `run` connects to the engine before it checks the rest
 def test_unreachable_endpoint_names_the_url(tmp_path):
     done = agentbench("run", "--model", "llama3-8b", "--suite", TINY, "--base-url", "http://127.0.0.1:9/v1")
     assert done.returncode == 2
@@ -119,6 +120,7 @@ def test_spec_file_errors_name_the_field(tmp_path):
     assert "Give either --spec FILE or --model" in agentbench("run", "--spec", str(spec), "--model", "oracle").stderr
 
 
+@pytest.mark.docker  # `run` connects to the engine before it checks the rest
 def test_unknown_agent_lists_the_scaffolds():
     done = agentbench("run", "--model", "oracle", "--agent", "clever", "--suite", TINY)
     assert done.returncode == 2
@@ -164,6 +166,7 @@ def test_sandbox_prune_removes_leftover_containers_and_images_list_shows_ours(do
     assert listed.returncode == 0 and python_image.split(":")[1] in listed.stdout
 
 
+@pytest.mark.docker  # `run` connects to the engine before it checks the rest
 def test_a_self_hosted_model_without_enough_gpus_stops_before_any_work():
     done = agentbench("run", "--model", "llama3-70b", "--suite", TINY, env={"AGENTBENCH_GPUS": "0"})
     assert done.returncode == 2

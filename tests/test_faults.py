@@ -217,6 +217,7 @@ def test_instance_file_with_an_id_twice_names_the_file_and_the_id(tmp_path, engi
     assert not list_runs(engine)
 
 
+@pytest.mark.docker  # `run` connects to the engine before it checks the rest
 def test_unreachable_endpoint_stops_before_the_run_is_recorded(engine):
     done = agentbench("run", "--model", "llama3-8b", "--suite", TINY, "--base-url", "http://127.0.0.1:9/v1", "--run", "unreach")
     assert one_sentence(done).startswith("error: Endpoint http://127.0.0.1:9/v1/models for model 'llama3-8b' does not answer")
@@ -224,6 +225,7 @@ def test_unreachable_endpoint_stops_before_the_run_is_recorded(engine):
     assert "unreach" not in agentbench("runs").stdout
 
 
+@pytest.mark.docker  # `run` connects to the engine before it checks the rest
 def test_unreachable_endpoint_on_resume_leaves_the_recorded_run_as_it_was(engine):
     """Resuming a finished run with a model whose endpoint is down changes nothing stored."""
     key = attempt_id("prior", "tiny/add-numbers", "oracle", "fast", 0)
