@@ -9,7 +9,7 @@ import pytest
 
 from agentbench.lock import changed_groups, differences, lock_warnings, scaffold_hash
 from agentbench.models.chat_server import ChatServer
-from agentbench.models.profiles import ModelProfile
+from agentbench.models.profiles import ModelProfile, Sampling
 from agentbench.runner import Runner
 from agentbench.spec import RunSpec
 from agentbench.store import get_run
@@ -85,7 +85,7 @@ def test_a_run_stores_its_lock_record(engine, docker_client):
         spec = RunSpec(name="locked", models=["scripted"], agents=["minimal"], suites=[TINY])
         Runner(spec, engine, docker_client, [profile], load_suite(TINY)).run()
         record = json.loads(get_run(engine, "locked").lock_json)
-        cooler = profile.model_copy(update={"sampling": {"temperature": 0.0}})
+        cooler = profile.model_copy(update={"sampling": Sampling(temperature=0.0)})
         Runner(spec.model_copy(update={"epochs": 2}), engine, docker_client, [cooler], load_suite(TINY)).run()
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     assert record["harness"]["revision"] == head and record["harness"]["scaffolds"] == {"minimal": scaffold_hash("minimal")}

@@ -210,3 +210,11 @@ def test_reasoning_text_and_fields_leave_the_tool_calls_intact(serve, stream):
     completion = caller(server, stream=stream).complete([HumanMessage("hi")], [])
     assert completion.message.tool_calls[0]["name"] == "bash" and completion.message.tool_calls[0]["args"] == {"command": "cat calc.py"}
     assert completion.message.content.startswith("<think>") and completion.usage_reported
+
+
+def test_sampling_settings_and_server_extras_reach_the_server(serve):
+    server = serve(Script([Reply(content="ok")]))
+    endpoint = Endpoint(server.url, "scripted", "none", 30, {"temperature": 0.2, "seed": 7}, 64, {"top_k": 20, "min_p": 0.05})
+    ModelCaller(endpoint, RetryPolicy(), threading.BoundedSemaphore(1), False).complete([HumanMessage("hi")], [])
+    sent = server.requests[0]
+    assert (sent["temperature"], sent["seed"], sent["max_tokens"], sent["top_k"], sent["min_p"]) == (0.2, 7, 64, 20, 0.05)

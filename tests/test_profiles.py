@@ -57,3 +57,20 @@ def test_token_cost():
     assert token_cost_usd(profile, 1_000_000, 50_000, cached_tokens=100_000) == pytest.approx(2.25)
     assert token_cost_usd(ModelProfile(name="q", provider="openai", model="m"), 10, 10) is None
     assert token_cost_usd(load_profiles()["oracle"], 10, 10) == 0.0
+
+
+def test_sampling_settings_are_checked_and_server_extras_go_verbatim(tmp_path):
+    """A typo in a sampling setting is refused, not sent to the server; settings only some servers
+    read go under `extra`, into the request body as given."""
+    user = tmp_path / "models.yaml"
+    user.write_text("mine: {provider: openai, model: m, sampling: {temprature: 0.7}}\n")
+    with pytest.raises(UserError, match=r"profile 'mine', field `sampling.temprature` extra inputs are not permitted"):
+        load_profiles(user)
+    user.write_text("mine: {provider: openai, model: m, sampling: {temperature: 3}}\n")
+    with pytest.raises(UserError, match=r"field `sampling.temperature` input should be less than or equal to 2"):
+        load_profiles(user)
+    user.write_text("mine: {provider: openai, model: m, base_url: 'http://h/v1', sampling: {top_p: 0.9, extra: {top_k: 20}}}\n")
+    mine = load_profiles(user)["mine"]
+    assert mine.model_dump()["sampling"] == {"temperature": 0.0, "top_p": 0.9, "extra": {"top_k": 20}}
+    endpoint = endpoint_for(mine)
+    assert (endpoint.sampling, endpoint.extra_body) == ({"temperature": 0.0, "top_p": 0.9}, {"top_k": 20})

@@ -20,8 +20,9 @@ class Endpoint:
     model: str
     api_key: str = field(repr=False)
     timeout_s: float = 300
-    sampling: dict = field(default_factory=dict)
+    sampling: dict = field(default_factory=dict)  # OpenAI settings, by name
     max_tokens: int | None = None
+    extra_body: dict = field(default_factory=dict)  # server-specific settings, sent verbatim
 
 
 def endpoint_for(profile: ModelProfile, base_url: str | None = None) -> Endpoint:
@@ -34,8 +35,8 @@ def endpoint_for(profile: ModelProfile, base_url: str | None = None) -> Endpoint
                 "--base-url (make: BASE_URL=...) pointing at a running OpenAI-compatible server."
             )
         raise UserError(f"Model profile {profile.name!r} has no base URL: set {profile.base_url_env or 'base_url'}.")
-    return Endpoint(url.rstrip("/"), profile.resolved_model(), profile.api_key(), profile.request_timeout_s, profile.sampling,
-                    profile.max_tokens)
+    return Endpoint(url.rstrip("/"), profile.resolved_model(), profile.api_key(), profile.request_timeout_s,
+                    profile.sampling.request_fields(), profile.max_tokens, profile.sampling.extra)
 
 
 def check_reachable(endpoint: Endpoint, profile_name: str) -> dict:
@@ -108,7 +109,8 @@ def chat_model(endpoint: Endpoint, timeout_s: float | None = None) -> ChatOpenAI
     """A ChatOpenAI for the endpoint; `timeout_s` caps each call below the profile's.
 
     The client never retries by itself: ModelCaller retries, and records each retry. The
-    output cap goes as `max_tokens`, which vLLM, llama.cpp and OpenAI all read.
+    output cap goes as `max_tokens`, which vLLM, llama.cpp and OpenAI all read; the profile's
+    server-specific sampling settings go beside it in the body.
     """
     timeout = min(endpoint.timeout_s, timeout_s) if timeout_s else endpoint.timeout_s
     return ChatOpenAI(
@@ -118,6 +120,6 @@ def chat_model(endpoint: Endpoint, timeout_s: float | None = None) -> ChatOpenAI
         timeout=max(timeout, 1.0),
         max_retries=0,
         stream_usage=True,
-        extra_body={"max_tokens": endpoint.max_tokens} if endpoint.max_tokens else None,
+        extra_body={**endpoint.extra_body, **({"max_tokens": endpoint.max_tokens} if endpoint.max_tokens else {})} or None,
         **endpoint.sampling,
     )

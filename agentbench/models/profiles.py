@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer
 
 from agentbench.errors import UserError, field_problem
 
@@ -67,6 +67,30 @@ class RetryPolicy(BaseModel):
     max_wait_s: float = Field(30.0, ge=0, description="Ceiling on one wait.")
 
 
+class Sampling(BaseModel):
+    """How replies are sampled: the OpenAI request's own settings, checked, and `extra` for what
+    only some servers read (top_k, min_p, repetition_penalty), sent in the request body as given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    temperature: float | None = Field(0.0, ge=0, le=2, description="Randomness; 0 is greedy.")
+    top_p: float | None = Field(None, gt=0, le=1, description="Nucleus sampling mass.")
+    seed: int | None = Field(None, description="Seed, where the server honours one.")
+    presence_penalty: float | None = Field(None, ge=-2, le=2, description="Penalty on tokens already present.")
+    frequency_penalty: float | None = Field(None, ge=-2, le=2, description="Penalty by how often a token appeared.")
+    stop: list[str] | None = Field(None, description="Sequences that end a reply.")
+    extra: dict = Field(default_factory=dict, description="Server-specific settings, sent verbatim in the request body.")
+
+    @model_serializer(mode="wrap")
+    def _only_set(self, handler) -> dict:
+        """Only the settings given, as a profile file would say them (and lock records store them)."""
+        return {key: value for key, value in handler(self).items() if value is not None and value != {}}
+
+    def request_fields(self) -> dict:
+        """The OpenAI settings that are set, by name."""
+        return {key: value for key, value in self.model_dump().items() if key != "extra"}
+
+
 class ModelProfile(BaseModel):
     """One way of reaching a model: provider, model id, endpoint, key variable, prices."""
 
@@ -82,7 +106,7 @@ class ModelProfile(BaseModel):
     api_key_env: str | None = Field(None, description="NAME of the variable holding the API key.")
     server_args: ServerArgs = Field(default_factory=ServerArgs, description="vLLM server settings.")
     local: LocalServer | None = Field(None, description="llama.cpp server settings (provider llamacpp).")
-    sampling: dict = Field(default_factory=lambda: {"temperature": 0.0}, description="Sampling settings.")
+    sampling: Sampling = Field(default_factory=Sampling, description="Sampling settings.")
     prices: Prices = Field(default_factory=Prices, description="Prices, with their date.")
     context_window: int | None = Field(None, gt=0, description="Tokens the model reads at most (default: server_args.max_model_len).")
     max_connections: int = Field(8, gt=0, description="Concurrent requests allowed to this endpoint.")

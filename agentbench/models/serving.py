@@ -66,8 +66,8 @@ class RunServers:
         self.stack.enter_context(server)
         self._update(row_id, ready_s=time.monotonic() - started, vllm_version=server.version())
         self.on_status(f"{server.label} ready after {time.monotonic() - started:.0f} s")
-        endpoint = Endpoint(server.base_url, profile.resolved_model(), "none", profile.request_timeout_s, profile.sampling,
-                            profile.max_tokens)
+        endpoint = Endpoint(server.base_url, profile.resolved_model(), "none", profile.request_timeout_s,
+                            profile.sampling.request_fields(), profile.max_tokens, profile.sampling.extra)
         if profile.provider == "vllm":
             self._sample(row_id, server.root)
         return endpoint
