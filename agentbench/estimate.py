@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agentbench.models.pricing import token_cost_usd
+from agentbench.cost import expected_cost_usd, gpu_seconds_cost_usd
 from agentbench.models.profiles import ModelProfile
 from agentbench.store import AttemptRow
 
@@ -54,13 +54,6 @@ class History:
         return None
 
 
-def expected_cost_usd(profile: ModelProfile, expected: Expected | None) -> float | None:
-    """An attempt's expected dollars at the profile's current token prices; None when unknown."""
-    if expected is None:
-        return 0.0 if profile.provider == "builtin" else None
-    return token_cost_usd(profile, round(expected.prompt_tokens), round(expected.completion_tokens), round(expected.cached_tokens))
-
-
 def forecast(cells: list[tuple[str, str, str]], history: History, profiles: dict[str, ModelProfile], workers: int) -> dict:
     """Tokens, dollars and hours for attempts (task, model, agent), per configuration and in all.
 
@@ -87,7 +80,7 @@ def forecast(cells: list[tuple[str, str, str]], history: History, profiles: dict
         config["basis"] = len(history.by_config.get((config["model"], config["agent"]), []))
         profile = profiles[config["model"]]
         if profile.prices.gpu_hour is not None and profile.gpus:
-            config["cost_usd"] = wall_hours * profile.gpus * profile.prices.gpu_hour
+            config["cost_usd"] = gpu_seconds_cost_usd(wall_hours * 3600 * profile.gpus, profile.prices.gpu_hour)
     costs = [c["cost_usd"] for c in configs.values()]
     return {
         "configs": list(configs.values()),

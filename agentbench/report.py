@@ -9,8 +9,16 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from agentbench.metrics import anytime_curve, broken_tasks, config_summary, main_effects, paired_comparison, pareto_frontier, server_load
-from agentbench.models.pricing import price_text, server_cost_usd
+from agentbench.cost import price_text, server_cost_usd
+from agentbench.metrics import (
+    anytime_curve,
+    broken_tasks,
+    config_summary,
+    main_effects,
+    paired_comparison,
+    pareto_frontier,
+    server_load,
+)
 from agentbench.models.profiles import ModelProfile
 from agentbench.store import AttemptRow, RunRow, ServerRow, ServerSampleRow, StepRow
 

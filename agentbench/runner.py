@@ -22,24 +22,50 @@ from agentbench import __version__
 from agentbench.agents import get_agent
 from agentbench.agents.base import AttemptStopped, ModelAccess, Step
 from agentbench.benches import Bench, FolderBench, RunnableTask
+from agentbench.cost import attempt_cost_usd, expected_cost_usd, token_cost_usd
 from agentbench.cost_cap import CostCap
 from agentbench.daemon_pool import DaemonPool
 from agentbench.errors import UserError
-from agentbench.estimate import History, expected_cost_usd
-from agentbench.grading import BrokenTask, GraderError, Verdict, graded_status, read_or_none, test_columns
+from agentbench.estimate import History
+from agentbench.grading import (
+    BrokenTask,
+    GraderError,
+    Verdict,
+    graded_status,
+    read_or_none,
+    test_columns,
+)
 from agentbench.lock import build_lock, changed_groups
-from agentbench.lookups import GIT_TRACE_PATH, TRACE_SETUP, lookup_flags, traced_git_commands
+from agentbench.lookups import (
+    GIT_TRACE_PATH,
+    TRACE_SETUP,
+    lookup_flags,
+    traced_git_commands,
+)
 from agentbench.metrics import total_cost
 from agentbench.models.builtin import BuiltinModels
 from agentbench.models.calls import ModelCaller, Streaming
-from agentbench.models.endpoint import Endpoint, check_reachable, endpoint_for, probe_chat, served_facts, streams_usage
-from agentbench.models.pricing import token_cost_usd
+from agentbench.models.endpoint import (
+    Endpoint,
+    check_reachable,
+    endpoint_for,
+    probe_chat,
+    served_facts,
+    streams_usage,
+)
 from agentbench.models.profiles import ModelProfile
 from agentbench.models.serving import SELF_HOSTED, Launcher, RunServers, launcher_for
 from agentbench.sandbox import ContainerExited, DiskQuotaExceeded, SandboxError
 from agentbench.sandbox.docker import DockerSandbox, remove_containers
 from agentbench.spec import RunSpec
-from agentbench.store import AttemptRow, RunRow, StepRow, attempt_id, attempts_of_models, utcnow
+from agentbench.store import (
+    AttemptRow,
+    RunRow,
+    StepRow,
+    attempt_id,
+    attempts_of_models,
+    utcnow,
+)
 from agentbench.workspace import WorkspaceRejected, workspace_diff
 
 INFRA_STOPS = {"model_error", "sandbox_error", "grader_error"}  # the endpoint's or the harness's failure, not the agent's
@@ -323,7 +349,7 @@ class Runner:
             grade_s=verdict.duration_s if verdict else 0.0, steps=len(steps),
             queue_s=sum(s.queue_s for s in steps), retries=sum(len(s.retries) for s in steps),
             prompt_tokens=prompt, completion_tokens=completion, cached_tokens=cached,
-            cost_usd=None if unreported else token_cost_usd(attempt.profile, prompt, completion, cached),
+            cost_usd=attempt_cost_usd(attempt.profile, prompt, completion, cached, unreported),
             unreported_calls=unreported, tool_call_checks=len(checked), valid_tool_calls=checked.count(""),
             **test_columns(verdict.tests if verdict else None),
             flags=",".join(lookup_flags([call for s in steps for call in s.tool_calls], ran)),

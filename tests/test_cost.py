@@ -2,10 +2,13 @@
 
 import pytest
 import yaml
+from conftest import FIXTURES
 from sqlmodel import Session
+from test_cli import agentbench
 
+from agentbench.cost import expected_cost_usd
 from agentbench.cost_cap import CostCap, fits
-from agentbench.estimate import History, expected_cost_usd, forecast
+from agentbench.estimate import History, forecast
 from agentbench.models.chat_server import Reply
 from agentbench.models.profiles import ModelProfile, Prices, ServerArgs
 from agentbench.report import build_report
@@ -13,9 +16,6 @@ from agentbench.runner import Runner
 from agentbench.spec import RunSpec
 from agentbench.store import AttemptRow, RunRow, get_run, run_attempts, utcnow
 from agentbench.tasks import load_suite
-
-from conftest import FIXTURES
-from test_cli import agentbench
 
 TINY = str(FIXTURES / "tiny")
 PRICED = Prices(input_per_mtok=1.0, output_per_mtok=2.0)  # 100k prompt tokens: $0.10

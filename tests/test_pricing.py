@@ -6,12 +6,27 @@ from datetime import datetime, timezone
 import pytest
 from sqlmodel import Session
 
+from agentbench.cost import (
+    attempt_cost_usd,
+    gpu_seconds_cost_usd,
+    price_text,
+    share_by_tokens,
+    shares_of_servers,
+    token_cost_usd,
+)
 from agentbench.metrics import gpu_seconds_per_solved_of, server_load
-from agentbench.models.pricing import gpu_seconds_cost_usd, price_text, share_by_tokens, token_cost_usd
-from agentbench.models.profiles import load_profiles
+from agentbench.models.profiles import ModelProfile, Prices, load_profiles
 from agentbench.models.serving import settle_self_hosted
 from agentbench.report import build_report
-from agentbench.store import AttemptRow, RunRow, ServerRow, ServerSampleRow, get_run, run_attempts, run_servers
+from agentbench.store import (
+    AttemptRow,
+    RunRow,
+    ServerRow,
+    ServerSampleRow,
+    get_run,
+    run_attempts,
+    run_servers,
+)
 
 NOW = datetime(2026, 11, 23, tzinfo=timezone.utc)
 
@@ -109,3 +124,17 @@ def test_samples_are_stored_with_their_server(engine):
         session.commit()
     [(row, samples)] = run_servers(engine, "s")
     assert row.model == "m" and [s.running for s in samples] == [3.0]
+
+
+def test_server_sessions_are_shared_by_tokens_and_unknown_when_unpriced():
+    gpu_s, cost = shares_of_servers([(3600, 2, 3.0, None), (1800, 2, 3.0, None)], {"a": 300, "b": 100})
+    assert gpu_s == {"a": 8100, "b": 2700} and cost == pytest.approx({"a": 6.75, "b": 2.25})  # 3 GPU-h at $3
+    gpu_s, cost = shares_of_servers([(7200, 0, None, 0.5)], {"a": 1, "b": 3})  # a CPU server: machine-hours
+    assert gpu_s == {"a": None, "b": None} and cost == pytest.approx({"a": 0.25, "b": 0.75})
+    assert shares_of_servers([(7200, 0, None, None)], {"a": 1}) == ({"a": None}, {"a": None})
+
+
+def test_an_attempt_with_a_call_of_unknown_tokens_has_an_unknown_cost():
+    priced = ModelProfile(name="p", provider="openai", model="m", prices=Prices(input_per_mtok=1.0, output_per_mtok=2.0))
+    assert attempt_cost_usd(priced, 1_000_000, 500_000, 0, 0) == pytest.approx(2.0)
+    assert attempt_cost_usd(priced, 1_000_000, 500_000, 0, 1) is None

@@ -2,9 +2,9 @@
 
 import pytest
 
+from agentbench.cost import token_cost_usd
 from agentbench.errors import UserError
 from agentbench.models.endpoint import endpoint_for
-from agentbench.models.pricing import token_cost_usd
 from agentbench.models.profiles import ModelProfile, Prices, get_profile, load_profiles
 
 

@@ -7,7 +7,13 @@ import sys
 
 import typer
 
-from agentbench.cli import model_commands, result_commands, run_commands, sandbox_commands, task_commands
+from agentbench.cli import (
+    model_commands,
+    result_commands,
+    run_commands,
+    sandbox_commands,
+    task_commands,
+)
 from agentbench.errors import UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,

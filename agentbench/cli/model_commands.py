@@ -18,7 +18,7 @@ def models(models_file: Optional[Path] = typer.Option(None, "--models-file", hel
     """The model profiles: provider, model, GPUs and prices (with the date they were taken)."""
     from rich.table import Table
 
-    from agentbench.models.pricing import price_text
+    from agentbench.cost import price_text
     from agentbench.models.profiles import load_profiles
 
     table = Table("profile", "provider", "model", "GPUs", "prices", "notes")

@@ -57,7 +57,12 @@ def compare(
 
     Warns when the runs' lock records differ in more than the factor under test."""
     from agentbench.lock import comparison_warnings
-    from agentbench.report import build_report, comparisons, render_comparison, significant_regression
+    from agentbench.report import (
+        build_report,
+        comparisons,
+        render_comparison,
+        significant_regression,
+    )
     from agentbench.store import get_run, open_store, run_attempts
 
     factors = split_values(factor)

@@ -52,7 +52,13 @@ def run(
     from agentbench.report import build_report, render_forecast, render_table
     from agentbench.runner import check_suite_ids, pending_attempts
     from agentbench.spec import Budget, RunSpec, load_spec
-    from agentbench.store import attempts_of_models, get_run, open_store, run_attempts, run_servers
+    from agentbench.store import (
+        attempts_of_models,
+        get_run,
+        open_store,
+        run_attempts,
+        run_servers,
+    )
     from agentbench.suites import load_tasks
 
     if spec_file and model:
@@ -88,7 +94,13 @@ def run(
 
 def run_spec(spec, profiles: list, tasks: list):
     """Run a spec with a progress bar and each attempt printed as it ends; returns the store."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from agentbench.benches import FolderBench
     from agentbench.runner import Runner

@@ -31,8 +31,8 @@ def images_build(
     images: str = typer.Option("auto", "--images", help="SWE-bench images: auto, pull or build."),
 ) -> None:
     """Build images (base first); what is unchanged is reused. AGENTBENCH_CA_BUNDLE adds a CA."""
-    from agentbench.sandbox.docker import docker_client
     from agentbench.paths import recipe_names
+    from agentbench.sandbox.docker import docker_client
     from agentbench.sandbox.images import ensure_image
 
     client = docker_client()
@@ -54,8 +54,8 @@ def images_prune(
     instances: bool = typer.Option(False, "--instances", help="Also remove every SWE-bench instance image (environments stay)."),
 ) -> None:
     """Remove recipe images that no current recipe builds (base and SWE-bench environments stay)."""
-    from agentbench.sandbox.docker import docker_client
     from agentbench.paths import recipe_names
+    from agentbench.sandbox.docker import docker_client
     from agentbench.sandbox.images import ensure_image, prune_images
 
     client = docker_client()

@@ -11,16 +11,15 @@ from typing import Callable
 
 from sqlmodel import Session, select
 
+from agentbench.cost import shares_of_servers
 from agentbench.models.endpoint import Endpoint
 from agentbench.models.llamacpp import LlamaCppServer, check_can_serve_local
-from agentbench.models.pricing import server_cost_usd, share_by_tokens
 from agentbench.models.profiles import ModelProfile
 from agentbench.models.server_metrics import MetricsSampler
 from agentbench.models.server_process import ServerProcess
 from agentbench.models.vllm import VllmServer, check_can_serve
 from agentbench.paths import results_dir
 from agentbench.store import AttemptRow, ServerRow, ServerSampleRow, utcnow
-
 
 SELF_HOSTED = ("vllm", "llamacpp")
 Launcher = Callable[..., ServerProcess]  # (log_path, port=None, host=...) -> a server not yet started
@@ -124,17 +123,10 @@ def settle_self_hosted(engine, run: str) -> None:
     with Session(engine) as session:
         servers = list(session.exec(select(ServerRow).where(ServerRow.run == run)))
         for model in {server.model for server in servers}:
-            own = [s for s in servers if s.model == model]
-            gpu_seconds = sum(s.uptime_s * s.gpus for s in own)
-            costs = [server_cost_usd(s.uptime_s, s.gpus, s.gpu_hour_usd, s.machine_hour_usd) for s in own]
-            cost = None if None in costs else sum(costs)
+            sessions = [(s.uptime_s, s.gpus, s.gpu_hour_usd, s.machine_hour_usd) for s in servers if s.model == model]
             attempts = list(session.exec(select(AttemptRow).where(AttemptRow.run == run, AttemptRow.model == model)))
-            tokens = {a.id: a.prompt_tokens + a.completion_tokens for a in attempts}
-            gpu_shares = share_by_tokens(gpu_seconds, tokens)
-            cost_shares = share_by_tokens(cost, tokens) if cost is not None else {}
+            gpu_s, cost = shares_of_servers(sessions, {a.id: a.prompt_tokens + a.completion_tokens for a in attempts})
             for attempt in attempts:
-                attempt.gpu_s = gpu_shares[attempt.id] if gpu_seconds else None
-                attempt.cost_usd = cost_shares.get(attempt.id)
+                attempt.gpu_s, attempt.cost_usd = gpu_s[attempt.id], cost[attempt.id]
                 session.add(attempt)
         session.commit()
-

@@ -1,4 +1,6 @@
-"""What model calls cost, from the prices in a profile."""
+"""Every dollar agentbench computes, from the prices in a profile: the price of a call, the
+stored cost of an attempt, the expected cost of an attempt not yet run, a self-hosted server's
+time and each attempt's share of it."""
 
 from __future__ import annotations
 
@@ -21,6 +23,24 @@ def token_cost_usd(profile: ModelProfile, prompt_tokens: int, completion_tokens:
     return (uncached * prices.input_per_mtok + cached_tokens * cached_price + completion_tokens * prices.output_per_mtok) / 1e6
 
 
+def attempt_cost_usd(profile: ModelProfile, prompt_tokens: int, completion_tokens: int, cached_tokens: int,
+                     unreported_calls: int) -> float | None:
+    """What an attempt's calls cost; None when unpriced or when any call's tokens are unknown
+    (never a partial sum passed off as the whole). Self-hosted attempts get theirs when the run
+    settles its servers (see shares_of_servers)."""
+    if unreported_calls:
+        return None
+    return token_cost_usd(profile, prompt_tokens, completion_tokens, cached_tokens)
+
+
+def expected_cost_usd(profile: ModelProfile, expected) -> float | None:
+    """An attempt's expected dollars from its expected (mean) tokens (an estimate.Expected), at the
+    profile's current prices; None when nothing is expected (no history) or it is unpriced."""
+    if expected is None:
+        return 0.0 if profile.provider == "builtin" else None
+    return token_cost_usd(profile, round(expected.prompt_tokens), round(expected.completion_tokens), round(expected.cached_tokens))
+
+
 def gpu_seconds_cost_usd(gpu_seconds: float, gpu_hour_usd: float | None) -> float | None:
     """USD for GPU time at a price per GPU-hour; None when unpriced."""
     return None if gpu_hour_usd is None else gpu_seconds / 3600 * gpu_hour_usd
@@ -41,6 +61,19 @@ def share_by_tokens(total: float, tokens: dict[str, int]) -> dict[str, float]:
     if spent == 0:
         return {key: total / len(tokens) for key in tokens}
     return {key: total * count / spent for key, count in tokens.items()}
+
+
+def shares_of_servers(servers: list[tuple[float, int, float | None, float | None]], tokens: dict[str, int]
+                      ) -> tuple[dict[str, float | None], dict[str, float | None]]:
+    """Each attempt's GPU-seconds and dollars from one model's server sessions (uptime s, GPUs,
+    USD per GPU-hour, USD per machine-hour), shared by the attempts' tokens. GPU-seconds are
+    None for CPU servers, dollars None when any session is unpriced."""
+    gpu_seconds = sum(uptime * gpus for uptime, gpus, _, _ in servers)
+    costs = [server_cost_usd(*session) for session in servers]
+    cost = None if None in costs else sum(costs)
+    gpu_shares = share_by_tokens(gpu_seconds, tokens) if gpu_seconds else {}
+    cost_shares = share_by_tokens(cost, tokens) if cost is not None else {}
+    return ({key: gpu_shares.get(key) for key in tokens}, {key: cost_shares.get(key) for key in tokens})
 
 
 def price_text(profile: ModelProfile) -> str:
