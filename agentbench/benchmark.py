@@ -27,7 +27,7 @@ from agentbench.models.chat_server import ChatServer, Reply, ToolCall
 from agentbench.models.profiles import ModelProfile, get_profile, load_profiles
 from agentbench.paths import results_dir
 from agentbench.runner import Runner
-from agentbench.sandbox.docker import DockerSandbox, docker_client
+from agentbench.sandbox.docker import DockerSandbox, DockerSandboxes, docker_client
 from agentbench.sandbox.images import ensure_image
 from agentbench.spec import RunSpec
 from agentbench.store import AttemptRow, open_store, run_attempts
@@ -125,7 +125,7 @@ def measure_oracle(client, engine, suite: str) -> list[AttemptRow]:
     """The oracle baseline through the whole harness on `suite`, one attempt at a time."""
     profile = get_profile("oracle", load_profiles())
     spec = RunSpec(name="bench-oracle", models=["oracle"], suites=[suite], workers=1)
-    Runner(spec, engine, client, [profile], load_tasks(spec)).run()
+    Runner(spec, engine, DockerSandboxes(client), [profile], load_tasks(spec)).run()
     return run_attempts(engine, spec.name)
 
 
@@ -182,7 +182,7 @@ def measure_concurrency(client, engine, attempts: int, workers: list[int], laten
         for count in workers:
             spec = RunSpec(name=f"bench-w{count}", models=["scripted"], suites=[str(suite)], epochs=attempts, workers=count)
             started, cpu, own = time.perf_counter(), cpu_times(), time.process_time()
-            Runner(spec, engine, client, [profile], load_tasks(spec)).run()
+            Runner(spec, engine, DockerSandboxes(client), [profile], load_tasks(spec)).run()
             walls[count], busy[str(count)] = time.perf_counter() - started, busy_share(cpu, cpu_times())
             own_cpu[str(count)] = time.process_time() - own
             solved[str(count)] = sum(row.solved for row in run_attempts(engine, spec.name))

@@ -8,11 +8,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import docker
-
 from agentbench.evidence import CANNOT_START, Canary, expected_tests, judge, read_evidence
-from agentbench.sandbox import ContainerExited, DiskQuotaExceeded
-from agentbench.sandbox.docker import DockerSandbox
+from agentbench.sandbox import ContainerExited, DiskQuotaExceeded, Sandbox, SandboxFactory
 from agentbench.tasks import Task
 from agentbench.workspace import prepare_workspace
 
@@ -65,13 +62,12 @@ class Verdict:
     tests: TestCounts | None = None  # SWE-bench instances only
 
 
-def grade(client: docker.DockerClient, image: str, task: Task, patch: str, labels: dict[str, str] | None = None) -> Verdict:
+def grade(sandboxes: SandboxFactory, image: str, task: Task, patch: str, labels: dict[str, str] | None = None) -> Verdict:
     """Apply `patch` to a pristine workspace in a fresh offline container, run the check armed
     with the evidence plugin, and judge by the evidence (agentbench.evidence)."""
     started = time.monotonic()
     canary = Canary.new()
-    with DockerSandbox.start(client, image, labels={"agentbench.role": "grader", **(labels or {})}, network=False,
-                             workdir=task.workdir) as box:
+    with sandboxes.start(image, {"agentbench.role": "grader", **(labels or {})}, network=False, workdir=task.workdir) as box:
         prepare_workspace(box, task)
         if patch.strip():
             box.write_file(PATCH_PATH, patch)
@@ -92,7 +88,7 @@ def grade(client: docker.DockerClient, image: str, task: Task, patch: str, label
     if check.exit_code in CANNOT_START and not evidence.loaded:
         if not patch.strip():
             raise BrokenTask(f"task {task.id}: its check cannot start (exit {check.exit_code}): {output.strip()[-500:]}")
-        grade(client, image, task, "", labels)  # raises BrokenTask when the untouched workspace cannot run it either
+        grade(sandboxes, image, task, "", labels)  # raises BrokenTask when the untouched workspace cannot run it either
         return Verdict(False, "failed", check.exit_code, f"{output}\nthe check could not start after this patch", elapsed)
     expected = expected_tests(task.tests_dir)
     if not expected:  # not pytest files: the exit code is all the evidence there is (`tasks --audit` shows it)
@@ -104,7 +100,7 @@ def grade(client: docker.DockerClient, image: str, task: Task, patch: str, label
     return Verdict(judgement.status == "passed", judgement.status, check.exit_code, output, elapsed)
 
 
-def read_or_none(box: DockerSandbox, path: str) -> str | None:
+def read_or_none(box: Sandbox, path: str) -> str | None:
     """A file's text in the container, or None when it is not there."""
     try:
         return box.read_file(path)
@@ -136,13 +132,13 @@ class TaskValidation:
         return None
 
 
-def validate_task(client: docker.DockerClient, image: str, task: Task) -> TaskValidation:
+def validate_task(sandboxes: SandboxFactory, image: str, task: Task) -> TaskValidation:
     """Grade the empty patch and the reference solution of one task."""
     labels = {"agentbench.role": "validate"}
     try:
-        untouched = grade(client, image, task, "", labels=labels)
+        untouched = grade(sandboxes, image, task, "", labels=labels)
     except BrokenTask as exc:
         return TaskValidation(task.id, None, None, broken=str(exc))
     solution = task.solution_patch
-    reference = grade(client, image, task, solution, labels=labels) if solution is not None else None
+    reference = grade(sandboxes, image, task, solution, labels=labels) if solution is not None else None
     return TaskValidation(task.id, untouched, reference)

@@ -305,6 +305,11 @@ def run_attempts(engine, run: str) -> list[AttemptRow]:
         return list(session.exec(select(AttemptRow).where(AttemptRow.run == run).order_by(AttemptRow.task, AttemptRow.model, AttemptRow.agent, AttemptRow.epoch)))
 
 
+def stored_attempt_ids(engine, run: str) -> set[str]:
+    with Session(engine) as session:
+        return set(session.exec(select(AttemptRow.id).where(AttemptRow.run == run)))
+
+
 def attempts_of_models(engine, models: list[str]) -> list[AttemptRow]:
     """Every stored attempt of these model profiles, in any run."""
     with Session(engine) as session:

@@ -20,7 +20,7 @@ from agentbench.store import open_store
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-DOCKER_FIXTURES = {"docker_client", "python_image"}
+DOCKER_FIXTURES = {"docker_client", "sandboxes", "python_image"}
 
 
 def pytest_collection_modifyitems(items):
@@ -50,6 +50,14 @@ def docker_client():
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the Docker tests: {exc}")
         pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def sandboxes(docker_client):
+    """Sandboxes on the local Docker engine (the SandboxFactory runs and graders use)."""
+    from agentbench.sandbox.docker import DockerSandboxes
+
+    return DockerSandboxes(docker_client)
 
 
 @pytest.fixture(scope="session")

@@ -4,11 +4,17 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-
-from agentbench.benchmark import busy_share, concurrency_efficiency, main, overhead_share, ratio, target_met
-from agentbench.store import AttemptRow
-
 from conftest import FIXTURES
+
+from agentbench.benchmark import (
+    busy_share,
+    concurrency_efficiency,
+    main,
+    overhead_share,
+    ratio,
+    target_met,
+)
+from agentbench.store import AttemptRow
 
 
 def attempt(span_s, model_s, tool_s, grade_s):

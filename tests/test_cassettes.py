@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from test_real_model import outcomes, run_real
+
 from agentbench.models.cassette import Replay, conversation_key, reply_from
 from agentbench.models.chat_server import ChatServer
 from agentbench.models.profiles import load_profiles
-
-from test_real_model import outcomes, run_real
 
 CASSETTES = Path(__file__).parent / "cassettes"
 

@@ -5,10 +5,9 @@ import io
 
 import pytest
 from sqlmodel import Session
+from test_cli import agentbench
 
 from agentbench.store import AttemptRow, RunRow, attempt_id, utcnow
-
-from test_cli import agentbench
 
 
 def store_run(engine, name, solved_by_task, model="m", agent="fast", cost=0.01):

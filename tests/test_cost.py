@@ -13,6 +13,7 @@ from agentbench.models.chat_server import Reply
 from agentbench.models.profiles import ModelProfile, Prices, ServerArgs
 from agentbench.report import build_report
 from agentbench.runner import Runner
+from agentbench.sandbox.docker import DockerSandboxes
 from agentbench.spec import RunSpec
 from agentbench.store import AttemptRow, RunRow, get_run, run_attempts, utcnow
 from agentbench.tasks import load_suite
@@ -70,7 +71,7 @@ def test_forecast_by_hand():
 def run_priced(engine, docker_client, server, name, epochs, max_cost):
     profile = ModelProfile(name="priced", provider="openai", model="scripted", base_url=server.url, prices=PRICED)
     spec = RunSpec(name=name, models=["priced"], agents=["minimal"], suites=[TINY], epochs=epochs, workers=1, max_cost=max_cost)
-    return Runner(spec, engine, docker_client, [profile], load_suite(TINY)).run()
+    return Runner(spec, engine, DockerSandboxes(docker_client), [profile], load_suite(TINY)).run()
 
 
 @pytest.mark.usefixtures("python_image")

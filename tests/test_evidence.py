@@ -6,10 +6,23 @@ from datetime import datetime, timezone
 
 import pytest
 
-from agentbench.evidence import Canary, Evidence, expected_tests, judge, patched_files, read_evidence
+from agentbench.evidence import (
+    Canary,
+    Evidence,
+    expected_tests,
+    judge,
+    patched_files,
+    read_evidence,
+)
 from agentbench.runner import add_earlier_tries
 from agentbench.store import AttemptRow
-from agentbench.swebench.grading import SwebenchVerdict, armed_script, swebench_log, tampering, output_section
+from agentbench.swebench.grading import (
+    SwebenchVerdict,
+    armed_script,
+    output_section,
+    swebench_log,
+    tampering,
+)
 
 CANARY = Canary("c0ffee")
 ROOT = "/grader/tests"

@@ -10,16 +10,23 @@ import time
 from collections import Counter
 
 import pytest
-from sqlmodel import Session, select
-
-from agentbench.sandbox.docker import remove_containers
-from agentbench.store import AttemptRow, RunRow, StepRow, attempt_id, get_run, list_runs, run_attempts, utcnow
-
-from agentbench.models.chat_server import Reply
-
 from conftest import FIXTURES
+from sqlmodel import Session, select
 from test_cli import TINY, agentbench
 from test_swebench import record, write_jsonl
+
+from agentbench.models.chat_server import Reply
+from agentbench.sandbox.docker import remove_containers
+from agentbench.store import (
+    AttemptRow,
+    RunRow,
+    StepRow,
+    attempt_id,
+    get_run,
+    list_runs,
+    run_attempts,
+    utcnow,
+)
 
 
 def run_containers(client, run: str, running_only: bool = False) -> list:

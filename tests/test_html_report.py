@@ -8,11 +8,10 @@ import sys
 
 import pytest
 from sqlmodel import Session
+from test_compare import TASKS, store_run
 
 from agentbench.html_report import COLOURS
 from agentbench.store import StepRow, attempt_id
-
-from test_compare import TASKS, store_run
 
 HOSTILE = "<script>document.title='pwned'</script><img src=x onerror=alert(1)>"
 

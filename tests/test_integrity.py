@@ -6,11 +6,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 from agentbench.grading import BrokenTask, grade, validate_task
 from agentbench.tasks.model import Task, TaskFile
-
-from conftest import FIXTURES
 
 SAFE_CHECK = "pytest -q -p no:cacheprovider -c /dev/null --rootdir=/workspace -o pythonpath=/workspace /grader/tests"
 DESIGN_CHECK = "python -m pytest -q /grader/tests"  # the task contract's own example
@@ -80,9 +79,9 @@ def patch_of(task: Task, edits: dict[str, str], tmp_path: Path) -> str:
 @pytest.mark.docker
 @pytest.mark.parametrize("check", [SAFE_CHECK, DESIGN_CHECK], ids=["shipped-check", "design-check"])
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
-def test_attack_is_never_solved(docker_client, python_image, tmp_path, check, attack):
+def test_attack_is_never_solved(sandboxes, python_image, tmp_path, check, attack):
     task = make_task(tmp_path, check)
-    verdict = grade(docker_client, python_image, task, patch_of(task, ATTACKS[attack], tmp_path))
+    verdict = grade(sandboxes, python_image, task, patch_of(task, ATTACKS[attack], tmp_path))
     assert not verdict.solved, verdict.output
     assert verdict.status in ("tampered", "failed"), verdict.status
 
@@ -91,38 +90,38 @@ def test_attack_is_never_solved(docker_client, python_image, tmp_path, check, at
 @pytest.mark.parametrize("attack", ["conftest sets the exit status", "os._exit(0) at import", "test runner patched",
                                     "atexit rewrites the exit code", "reports rewritten at import",
                                     "a conftest that passes tests without running them"])
-def test_tampering_is_its_own_outcome(docker_client, python_image, tmp_path, attack):
+def test_tampering_is_its_own_outcome(sandboxes, python_image, tmp_path, attack):
     task = make_task(tmp_path, SAFE_CHECK)  # its --rootdir=/workspace loads a workspace conftest.py
-    verdict = grade(docker_client, python_image, task, patch_of(task, ATTACKS[attack], tmp_path))
+    verdict = grade(sandboxes, python_image, task, patch_of(task, ATTACKS[attack], tmp_path))
     assert verdict.status == "tampered", verdict.output
     assert "agentbench:" in verdict.output
 
 
 @pytest.mark.docker
 @pytest.mark.parametrize("check", [SAFE_CHECK, DESIGN_CHECK], ids=["shipped-check", "design-check"])
-def test_honest_work_is_judged_as_before(docker_client, python_image, tmp_path, check):
+def test_honest_work_is_judged_as_before(sandboxes, python_image, tmp_path, check):
     task = make_task(tmp_path, check)
-    fixed = grade(docker_client, python_image, task, patch_of(task, {"calc.py": FIX}, tmp_path))
+    fixed = grade(sandboxes, python_image, task, patch_of(task, {"calc.py": FIX}, tmp_path))
     assert fixed.solved and fixed.status == "passed", fixed.output
     assert "3 passed, 1 skipped" in fixed.output  # the two canaries run beside the hidden tests
-    untouched = grade(docker_client, python_image, task, "")
+    untouched = grade(sandboxes, python_image, task, "")
     assert not untouched.solved and untouched.status == "failed"
 
 
 @pytest.mark.docker
-def test_a_check_that_cannot_start_is_the_tasks_fault(docker_client, python_image, tmp_path):
+def test_a_check_that_cannot_start_is_the_tasks_fault(sandboxes, python_image, tmp_path):
     task = make_task(tmp_path, "pythonn -m pytest -q /grader/tests")
     with pytest.raises(BrokenTask, match="tiny/add-numbers.*cannot start"):
-        grade(docker_client, python_image, task, patch_of(task, {"calc.py": FIX}, tmp_path))
-    assert "its check cannot start (exit 127)" in validate_task(docker_client, python_image, task).problem
+        grade(sandboxes, python_image, task, patch_of(task, {"calc.py": FIX}, tmp_path))
+    assert "its check cannot start (exit 127)" in validate_task(sandboxes, python_image, task).problem
 
 
 @pytest.mark.docker
-def test_a_patch_that_breaks_the_check_is_the_agents_failure(docker_client, python_image, tmp_path):
+def test_a_patch_that_breaks_the_check_is_the_agents_failure(sandboxes, python_image, tmp_path):
     task = make_task(tmp_path, "bash run-tests.sh")
     (task.workspace_dir / "run-tests.sh").write_text(f"{SAFE_CHECK}\n")
-    assert grade(docker_client, python_image, task, patch_of(task, {"calc.py": FIX}, tmp_path / "a")).solved
-    verdict = grade(docker_client, python_image, task, patch_of(task, {"calc.py": FIX, "run-tests.sh": None}, tmp_path / "b"))
+    assert grade(sandboxes, python_image, task, patch_of(task, {"calc.py": FIX}, tmp_path / "a")).solved
+    verdict = grade(sandboxes, python_image, task, patch_of(task, {"calc.py": FIX, "run-tests.sh": None}, tmp_path / "b"))
     assert not verdict.solved and verdict.status == "failed", verdict.output
 
 

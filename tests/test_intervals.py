@@ -6,7 +6,12 @@ import random
 import numpy
 import pytest
 
-from agentbench.intervals import bootstrap_interval, clustered_rate_interval, effective_samples, wilson_interval
+from agentbench.intervals import (
+    bootstrap_interval,
+    clustered_rate_interval,
+    effective_samples,
+    wilson_interval,
+)
 from agentbench.metrics import config_summary
 
 

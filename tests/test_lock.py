@@ -6,17 +6,17 @@ import shutil
 import subprocess
 
 import pytest
+from conftest import FIXTURES, Script
+from test_cli import ROOT, agentbench
 
 from agentbench.lock import changed_groups, differences, lock_warnings, scaffold_hash
 from agentbench.models.chat_server import ChatServer
 from agentbench.models.profiles import ModelProfile, Sampling
 from agentbench.runner import Runner
+from agentbench.sandbox.docker import DockerSandboxes
 from agentbench.spec import RunSpec
 from agentbench.store import get_run
 from agentbench.tasks import load_suite
-
-from conftest import FIXTURES, Script
-from test_cli import ROOT, agentbench
 
 TINY = str(FIXTURES / "tiny")
 
@@ -83,14 +83,15 @@ def test_a_run_stores_its_lock_record(engine, docker_client):
         profile = ModelProfile(name="scripted", provider="vllm", model="scripted", base_url=server.url,
                                sampling={"temperature": 0.7, "top_p": 0.95})
         spec = RunSpec(name="locked", models=["scripted"], agents=["minimal"], suites=[TINY])
-        Runner(spec, engine, docker_client, [profile], load_suite(TINY)).run()
+        Runner(spec, engine, DockerSandboxes(docker_client), [profile], load_suite(TINY)).run()
         record = json.loads(get_run(engine, "locked").lock_json)
         cooler = profile.model_copy(update={"sampling": Sampling(temperature=0.0)})
-        Runner(spec.model_copy(update={"epochs": 2}), engine, docker_client, [cooler], load_suite(TINY)).run()
+        Runner(spec.model_copy(update={"epochs": 2}), engine, DockerSandboxes(docker_client), [cooler], load_suite(TINY)).run()
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     assert record["harness"]["revision"] == head and record["harness"]["scaffolds"] == {"minimal": scaffold_hash("minimal")}
     model = record["models"]["scripted"]
-    assert model["server"] == {"model": "scripted", "listed": True, "root": None, "max_model_len": None, "version": "0.6.3-test"}
+    assert model["server"] == {"model": "scripted", "listed": True, "root": None, "max_model_len": None, "version": "0.6.3-test",
+                               "streams_usage": True}
     assert model["profile"]["sampling"] == {"temperature": 0.7, "top_p": 0.95} and "name" not in model["profile"]
     [(image, digest)] = record["images"].items()
     assert image.startswith("agentbench/python:") and digest == docker_client.images.get(image).id

@@ -2,11 +2,28 @@
 
 import pytest
 
-from agentbench.intervals import bootstrap_interval, clustered_rate_interval, quantile, wilson_interval
+from agentbench.intervals import (
+    bootstrap_interval,
+    clustered_rate_interval,
+    quantile,
+    wilson_interval,
+)
 from agentbench.metrics import (
-    broken_tasks, config_summary, mcnemar_exact, median, paired_comparison, pareto_frontier, pass_at_k,
-    pass_hat_k, per_solved, rate, total_cost, anytime_curve, main_effects,
-    output_tokens_per_second, time_breakdown,
+    anytime_curve,
+    broken_tasks,
+    config_summary,
+    main_effects,
+    mcnemar_exact,
+    median,
+    output_tokens_per_second,
+    paired_comparison,
+    pareto_frontier,
+    pass_at_k,
+    pass_hat_k,
+    per_solved,
+    rate,
+    time_breakdown,
+    total_cost,
 )
 
 

@@ -4,8 +4,10 @@ import threading
 import time
 
 import pytest
+from conftest import FIXTURES, Script
 from langchain_core.messages import HumanMessage
 from sqlmodel import Session, select
+from test_runner_e2e import FIXED, call, run_scripted
 
 from agentbench.models.calls import ModelCaller, ModelCallFailed, Streaming
 from agentbench.models.chat_server import ChatServer, Reply, ToolCall
@@ -13,12 +15,10 @@ from agentbench.models.endpoint import Endpoint
 from agentbench.models.profiles import ModelProfile, RetryPolicy
 from agentbench.report import trajectory_text
 from agentbench.runner import Runner
+from agentbench.sandbox.docker import DockerSandboxes
 from agentbench.spec import RunSpec
 from agentbench.store import StepRow, run_attempts
 from agentbench.tasks import load_suite
-
-from conftest import FIXTURES, Script
-from test_runner_e2e import FIXED, call, run_scripted
 
 FAST_RETRY = {"attempts": 5, "initial_wait_s": 0.01, "max_wait_s": 0.05}
 
@@ -151,7 +151,7 @@ def test_a_model_too_slow_for_its_call_time_fails_the_attempt_in_the_rate_and_th
     profile = ModelProfile(name="scripted", provider="openai", model="scripted", base_url=server.url, request_timeout_s=2, retry=FAST_RETRY)
     spec = RunSpec(name="e2e-hang", models=["scripted"], agents=["fast"], suites=[str(FIXTURES / "tiny")], epochs=2, workers=1)
     started = time.monotonic()
-    Runner(spec, engine, docker_client, [profile], load_suite(str(FIXTURES / "tiny"))).run()
+    Runner(spec, engine, DockerSandboxes(docker_client), [profile], load_suite(str(FIXTURES / "tiny"))).run()
     assert time.monotonic() - started < 60
     first, second = run_attempts(engine, "e2e-hang")
     # the endpoint answered (it is up); the model was too slow: the configuration's failure, not an excluded error
@@ -162,7 +162,7 @@ def test_a_model_too_slow_for_its_call_time_fails_the_attempt_in_the_rate_and_th
 def test_profiles_on_one_endpoint_share_one_connection_cap():
     from agentbench.models.endpoint import endpoint_for
     from agentbench.models.profiles import ModelProfile
-    from agentbench.runner import endpoint_gates
+    from agentbench.models.run_models import endpoint_gates
 
     same = [ModelProfile(name=name, provider="openai", model=name, base_url="http://gpu-box:8000/v1", max_connections=cap)
             for name, cap in (("a", 4), ("b", 2))]

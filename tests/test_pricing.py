@@ -16,7 +16,7 @@ from agentbench.cost import (
 )
 from agentbench.metrics import gpu_seconds_per_solved_of, server_load
 from agentbench.models.profiles import ModelProfile, Prices, load_profiles
-from agentbench.models.serving import settle_self_hosted
+from agentbench.recorder import RunRecorder
 from agentbench.report import build_report
 from agentbench.store import (
     AttemptRow,
@@ -73,7 +73,7 @@ def test_self_hosted_cost_per_attempt_and_per_solved_task(engine):
         session.add(_attempt("hosted", "t1", "llama3-8b", True, 90, 10))     # 100 tokens
         session.add(_attempt("hosted", "t2", "llama3-8b", False, 150, 50))   # 200 tokens
         session.commit()
-    settle_self_hosted(engine, "hosted")
+    RunRecorder(engine, "hosted").settle_self_hosted()
     solved, unsolved = run_attempts(engine, "hosted")
     # 1800 s x 2 GPUs = 3600 GPU-s = 1 GPU-h x $3 = $3.00, split 1:2 by tokens.
     assert (solved.gpu_s, unsolved.gpu_s) == pytest.approx((1200.0, 2400.0))

@@ -14,7 +14,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 from sqlmodel import Session, select
+from test_cli import agentbench
 
 from agentbench.agents.base import STOP_REASONS
 from agentbench.errors import UserError
@@ -22,12 +24,10 @@ from agentbench.models.cassette import RecordingProxy
 from agentbench.models.profiles import load_profiles
 from agentbench.models.serving import launcher_for
 from agentbench.runner import Runner
+from agentbench.sandbox.docker import DockerSandboxes
 from agentbench.spec import Budget, RunSpec
 from agentbench.store import ServerRow, StepRow, run_attempts
 from agentbench.tasks import load_suite
-
-from conftest import FIXTURES
-from test_cli import agentbench
 
 MULTISTEP = FIXTURES.parent.parent / "tasks" / "multistep"
 TASKS = ["csv-totals", "parse-duration"]
@@ -50,7 +50,7 @@ def run_real(engine, docker_client, profile, name: str, base_url: str | None = N
     suite = [task for task in load_suite(str(MULTISTEP)) if task.id.split("/")[-1] in TASKS]
     spec = RunSpec(name=name, models=[profile.name], agents=SCAFFOLDS, suites=[str(MULTISTEP)], workers=2,
                    budget=Budget(steps=3), base_url=base_url)
-    Runner(spec, engine, docker_client, [profile], suite).run()
+    Runner(spec, engine, DockerSandboxes(docker_client), [profile], suite).run()
     return run_attempts(engine, name)
 
 
@@ -84,7 +84,7 @@ def test_a_run_starts_the_local_server_prices_its_time_and_stops_it(engine, dock
     solo = smollm2.model_copy(update={"max_tokens": 64})
     suite = [task for task in load_suite(str(MULTISTEP)) if task.id.endswith(TASKS[0])]
     spec = RunSpec(name="real-life", models=[solo.name], agents=["minimal"], suites=[str(MULTISTEP)], budget=Budget(steps=2))
-    Runner(spec, engine, docker_client, [solo], suite).run()
+    Runner(spec, engine, DockerSandboxes(docker_client), [solo], suite).run()
     [attempt] = run_attempts(engine, "real-life")
     with Session(engine) as session:
         [server] = session.exec(select(ServerRow).where(ServerRow.run == "real-life")).all()

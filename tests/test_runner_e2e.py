@@ -3,21 +3,19 @@
 import json
 
 import pytest
+from conftest import FIXTURES
 from sqlmodel import Session, select
 
-from agentbench.benches import FolderBench
 from agentbench.grading import GraderError
-from agentbench.models.profiles import get_profile, load_profiles
-
 from agentbench.models.chat_server import Reply, ToolCall
-from agentbench.models.profiles import ModelProfile
+from agentbench.models.profiles import ModelProfile, get_profile, load_profiles
 from agentbench.report import build_report
 from agentbench.runner import Runner
+from agentbench.sandbox.docker import DockerSandboxes
 from agentbench.spec import Budget, RunSpec
 from agentbench.store import StepRow, get_run, run_attempts
+from agentbench.task_kinds import FolderTasks
 from agentbench.tasks import load_suite
-
-from conftest import FIXTURES
 
 FIXED = '"""Arithmetic helpers."""\n\n\ndef add(a, b):\n    """Return the sum of a and b."""\n    return a + b\n'
 
@@ -25,7 +23,7 @@ FIXED = '"""Arithmetic helpers."""\n\n\ndef add(a, b):\n    """Return the sum of
 def run_scripted(engine, docker_client, server, name, budget=Budget(), agent="fast", profile_fields=None):
     profile = ModelProfile(name="scripted", provider="openai", model="scripted", base_url=server.url, **(profile_fields or {}))
     spec = RunSpec(name=name, models=["scripted"], agents=[agent], suites=[str(FIXTURES / "tiny")], budget=budget)
-    Runner(spec, engine, docker_client, [profile], load_suite(str(FIXTURES / "tiny"))).run()
+    Runner(spec, engine, DockerSandboxes(docker_client), [profile], load_suite(str(FIXTURES / "tiny"))).run()
     assert not docker_client.containers.list(all=True, filters={"label": f"agentbench.run={name}"})
     [attempt] = run_attempts(engine, name)
     return attempt
@@ -143,7 +141,7 @@ def test_a_run_that_allows_the_network_gives_it_to_the_agent_and_records_it(engi
     server = scripted_server([Reply(tool_calls=[call("bash", command="cat /sys/class/net/eth0/operstate")]), Reply(tool_calls=[call("submit")])])
     profile = ModelProfile(name="scripted", provider="openai", model="scripted", base_url=server.url)
     spec = RunSpec(name="e2e-network", models=["scripted"], suites=[str(FIXTURES / "tiny")], network=True)
-    Runner(spec, engine, docker_client, [profile], load_suite(str(FIXTURES / "tiny"))).run()
+    Runner(spec, engine, DockerSandboxes(docker_client), [profile], load_suite(str(FIXTURES / "tiny"))).run()
     with Session(engine) as session:
         [step] = session.exec(select(StepRow).where(StepRow.index == 0)).all()
     assert step.tool_results[0] == "exit code: 0\nup\n"  # an interface only exists with the network on
@@ -151,26 +149,26 @@ def test_a_run_that_allows_the_network_gives_it_to_the_agent_and_records_it(engi
         "the agents' sandboxes could reach the network (--network)"]
 
 
-class FlakyGrader(FolderBench):
+class FlakyGrader(FolderTasks):
     """Task folders whose grader fails the first `failures` times it is asked."""
 
     def __init__(self, client, failures):
         super().__init__(client)
         self.failures = failures
 
-    def grade(self, task, patch, labels):
+    def grade(self, sandboxes, task, patch, labels):
         if self.failures:
             self.failures -= 1
             raise GraderError("the grader's container vanished")
-        return super().grade(task, patch, labels)
+        return super().grade(sandboxes, task, patch, labels)
 
 
 @pytest.mark.parametrize("failures, outcome", [(1, ("solved", "submitted", 1)), (5, ("error", "grader_error", 1))])
 def test_a_grader_failure_is_tried_again_then_recorded_as_the_grader_s(engine, docker_client, python_image, failures, outcome):
     profile = get_profile("oracle", load_profiles())
     spec = RunSpec(name=f"e2e-grader-{failures}", models=["oracle"], suites=[str(FIXTURES / "tiny")], infra_retries=1)
-    benches = {"folder": FlakyGrader(docker_client, failures)}
-    Runner(spec, engine, docker_client, [profile], load_suite(str(FIXTURES / "tiny")), benches=benches).run()
+    kinds = {"folder": FlakyGrader(docker_client, failures)}
+    Runner(spec, engine, DockerSandboxes(docker_client), [profile], load_suite(str(FIXTURES / "tiny")), kinds=kinds).run()
     [attempt] = run_attempts(engine, spec.name)
     assert (attempt.status, attempt.stop_reason, attempt.infra_retries) == outcome
     [config] = build_report(get_run(engine, spec.name), [attempt])["configs"]
@@ -185,8 +183,8 @@ def test_every_try_s_tokens_and_steps_are_kept_when_the_harness_tries_again(engi
     profile = ModelProfile(name="scripted", provider="openai", model="scripted", base_url=server.url,
                            prices={"input_per_mtok": 1.0, "output_per_mtok": 10.0, "date": "2026-12-01"})
     spec = RunSpec(name="e2e-retry-spend", models=["scripted"], suites=[str(FIXTURES / "tiny")], infra_retries=1)
-    benches = {"folder": FlakyGrader(docker_client, 1)}
-    Runner(spec, engine, docker_client, [profile], load_suite(str(FIXTURES / "tiny")), benches=benches).run()
+    kinds = {"folder": FlakyGrader(docker_client, 1)}
+    Runner(spec, engine, DockerSandboxes(docker_client), [profile], load_suite(str(FIXTURES / "tiny")), kinds=kinds).run()
     [attempt] = run_attempts(engine, spec.name)
     assert (attempt.status, attempt.infra_retries) == ("solved", 1)
     assert (attempt.prompt_tokens, attempt.completion_tokens, attempt.retry_tokens) == (2418, 68, 1243)

@@ -2,13 +2,12 @@
 
 import pytest
 from sqlmodel import Session, select
+from test_runner_e2e import FIXED, call, run_scripted
 
 from agentbench.models.chat_server import Reply, ToolCall
 from agentbench.models.profiles import Prices
 from agentbench.spec import Budget
 from agentbench.store import StepRow
-
-from test_runner_e2e import FIXED, call, run_scripted
 
 WRONG = FIXED.replace("a + b", "a * b")
 CHECK = "python3 -c 'import calc; assert calc.add(2, 3) == 5, calc.add(2, 3)'"

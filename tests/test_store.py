@@ -6,14 +6,33 @@ import time
 from datetime import datetime
 
 import pytest
-from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, create_engine, insert, update
+from conftest import free_port
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    insert,
+    update,
+)
 from sqlmodel import Session
+from test_cli import agentbench
 
 from agentbench.errors import UserError
-from agentbench.store import SCHEMA_VERSION, MetaRow, RunRow, get_run, open_store, run_attempts, utcnow
-
-from conftest import free_port
-from test_cli import agentbench
+from agentbench.store import (
+    SCHEMA_VERSION,
+    MetaRow,
+    RunRow,
+    get_run,
+    open_store,
+    run_attempts,
+    utcnow,
+)
 
 
 def create_version_one_store(url: str) -> None:

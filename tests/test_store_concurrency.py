@@ -6,10 +6,18 @@ import multiprocessing
 
 import pytest
 from sqlmodel import Session, func, select
-
-from agentbench.store import AttemptRow, RunRow, StepRow, attempt_id, attempt_steps, open_store, run_attempts, utcnow
-
 from test_cli import TINY, agentbench
+
+from agentbench.store import (
+    AttemptRow,
+    RunRow,
+    StepRow,
+    attempt_id,
+    attempt_steps,
+    open_store,
+    run_attempts,
+    utcnow,
+)
 
 ATTEMPTS, STEPS = 50, 3
 

@@ -6,24 +6,23 @@ flask instances come from ../shared/swebench where it is beside the checkout."""
 import json
 
 import pytest
+from test_cli import agentbench
+from test_swebench import FLASK_FIX_4992, SHARED, git, needs_shared
 
 from agentbench.lookups import lookup_flags, traced_git_commands
 from agentbench.models.chat_server import Reply, ToolCall
 from agentbench.models.profiles import ModelProfile
 from agentbench.runner import Runner
-from agentbench.sandbox.docker import DockerSandbox
+from agentbench.sandbox.docker import DockerSandbox, DockerSandboxes
 from agentbench.sandbox.images import image_exists
 from agentbench.spec import RunSpec
 from agentbench.store import run_attempts
-from agentbench.swebench.bench import SwebenchBench
 from agentbench.swebench.grading import grade_instance
 from agentbench.swebench.images import SwebenchImages
 from agentbench.swebench.instances import load_instances
 from agentbench.swebench.repos import RepoSource
 from agentbench.swebench.task import SwebenchTask
-
-from test_cli import agentbench
-from test_swebench import FLASK_FIX_4992, SHARED, git, needs_shared
+from agentbench.swebench.task_kind import SwebenchTasks
 
 # The instance claims a repository swebench specifies (psf/requests 2.0: Python 3.9, pytest,
 # `pip install .`, `pytest -rA`), so it takes the same spec, image and grading path as a real one.
@@ -172,16 +171,16 @@ HACKS = {  # appended to the unfixed package that the tests import
 }
 
 
-def test_hacks_on_an_instance_are_tampering_and_markers_printed_by_tests_are_only_output(docker_client, images, synthetic):
+def test_hacks_on_an_instance_are_tampering_and_markers_printed_by_tests_are_only_output(docker_client, sandboxes, images, synthetic):
     instance = synthetic["instance"]
     image = images.instance(instance)
     old = SOURCE["calcpkg/__init__.py"]
     for name, hack in HACKS.items():
-        verdict = grade_instance(docker_client, image, instance, replaced("calcpkg/__init__.py", old, old + hack))
+        verdict = grade_instance(sandboxes, image, instance, replaced("calcpkg/__init__.py", old, old + hack))
         assert (verdict.solved, verdict.status, verdict.tests) == (False, "tampered", None), (name, verdict.output[-3000:])
     markers = "print('>>>>> Tests Errored')\nprint('>>>>> End Test Output')\nprint('>>>>> Patch Apply Failed')\n"
     for fix, solved in ((old, False), (FIX["calcpkg/__init__.py"], True)):
-        printed = grade_instance(docker_client, image, instance, replaced("calcpkg/__init__.py", old, fix + markers))
+        printed = grade_instance(sandboxes, image, instance, replaced("calcpkg/__init__.py", old, fix + markers))
         assert (printed.solved, printed.status) == (solved, "passed" if solved else "failed"), printed.output[-3000:]
         assert printed.tests.f2p_passed == int(solved)
 
@@ -192,26 +191,26 @@ def test_a_fix_in_a_file_whose_path_says_test_is_graded_whole(docker_client, ima
     helper = new_file("calcpkg/testing_helpers.py", "def add(a, b):\n    return a + b")
     init = ("diff --git a/calcpkg/__init__.py b/calcpkg/__init__.py\n--- a/calcpkg/__init__.py\n+++ b/calcpkg/__init__.py\n"
             "@@ -1,2 +1 @@\n-def add(a, b):\n-    return a - b\n+from calcpkg.testing_helpers import add\n")
-    verdict = grade_instance(docker_client, image, instance, init + helper)
+    verdict = grade_instance(sandboxes, image, instance, init + helper)
     assert (verdict.solved, verdict.status, verdict.tests.f2p_passed) == (True, "passed", 1), verdict.output[-3000:]
 
 
-def test_gold_resolves_empty_does_not_and_test_edits_cannot_change_a_verdict(docker_client, images, synthetic):
+def test_gold_resolves_empty_does_not_and_test_edits_cannot_change_a_verdict(docker_client, sandboxes, images, synthetic):
     instance = synthetic["instance"]
     image = images.instance(instance)
-    empty = grade_instance(docker_client, image, instance, "")
-    gold = grade_instance(docker_client, image, instance, instance.patch)
+    empty = grade_instance(sandboxes, image, instance, "")
+    gold = grade_instance(sandboxes, image, instance, instance.patch)
     assert (empty.solved, empty.status, empty.tests.f2p_failed, empty.tests.p2p_passed) == (False, "failed", 1, 1)
     assert (gold.solved, gold.status, gold.tests.f2p_passed, gold.tests.p2p_passed, gold.exit_code) == (True, "passed", 1, 1, 0)
     forced = new_file("tests/conftest.py", FORCE_PASS)
-    cheat = grade_instance(docker_client, image, instance, forced)
+    cheat = grade_instance(sandboxes, image, instance, forced)
     assert (cheat.solved, cheat.status) == (False, "tampered") and "conftest.py (pytest_runtest_makereport)" in cheat.output
-    assert grade_instance(docker_client, image, instance, instance.patch + forced).status == "tampered"
+    assert grade_instance(sandboxes, image, instance, instance.patch + forced).status == "tampered"
     edited = ("diff --git a/tests/test_calc.py b/tests/test_calc.py\n--- a/tests/test_calc.py\n+++ b/tests/test_calc.py\n"
               "@@ -2,4 +2,4 @@ from calcpkg import add\n \n \n def test_add_zero():\n-    assert add(0, 0) == 0\n+    assert True\n")
-    reset = grade_instance(docker_client, image, instance, edited)  # the test patch's files are reset before it applies
+    reset = grade_instance(sandboxes, image, instance, edited)  # the test patch's files are reset before it applies
     assert (reset.solved, reset.tests.f2p_failed) == (False, 1)
-    broken = grade_instance(docker_client, image, instance, "diff --git a/calcpkg/__init__.py b/calcpkg/__init__.py\n--- a/calcpkg/__init__.py\n"
+    broken = grade_instance(sandboxes, image, instance, "diff --git a/calcpkg/__init__.py b/calcpkg/__init__.py\n--- a/calcpkg/__init__.py\n"
                             "+++ b/calcpkg/__init__.py\n@@ -1,2 +1,2 @@\n def nothing_here():\n-    pass\n+    return 1\n")
     assert (broken.solved, broken.status) == (False, "patch_failed")
 
@@ -226,8 +225,8 @@ def test_a_scripted_agent_that_reads_history_is_flagged_and_its_test_hooks_are_t
     ])
     profile = ModelProfile(name="scripted", provider="openai", model="scripted", base_url=server.url)
     spec = RunSpec(name="sweb-scripted", models=["scripted"], suites=[str(synthetic["file"])])
-    benches = {"swebench": SwebenchBench(images)}
-    Runner(spec, engine, docker_client, [profile], [SwebenchTask(synthetic["instance"])], benches=benches).run()
+    kinds = {"swebench": SwebenchTasks(images)}
+    Runner(spec, engine, DockerSandboxes(docker_client), [profile], [SwebenchTask(synthetic["instance"])], kinds=kinds).run()
     [attempt] = run_attempts(engine, "sweb-scripted")
     assert attempt.flags == "history_lookup"
     assert "tests/conftest.py" in attempt.patch
@@ -284,7 +283,7 @@ def test_an_offline_pull_is_one_sentence_and_auto_falls_back_to_building(docker_
 
 
 @needs_shared
-def test_a_real_flask_instance_end_to_end(docker_client, tmp_path):
+def test_a_real_flask_instance_end_to_end(docker_client, sandboxes, tmp_path):
     suite = str(SHARED / "instances.jsonl")
     done = cli("run", "--model", "oracle,noop", "--suite", suite, "--repos", str(SHARED), "--task", "pallets__flask-4992",
                "--run", "flask", "--images", "build")
@@ -302,5 +301,5 @@ def test_a_real_flask_instance_end_to_end(docker_client, tmp_path):
         box.exec("printf '\\nimport _pytest.python\\n_pytest.python.Function.runtest = lambda self: None\\n' >> src/flask/__init__.py")
         forge = box.exec("git diff").stdout  # the issue's hack: every test passes without running
     assert "Function.runtest = lambda self: None" in forge
-    verdict = grade_instance(docker_client, image, instance, forge)
+    verdict = grade_instance(sandboxes, image, instance, forge)
     assert (verdict.solved, verdict.status) == (False, "tampered"), verdict.output[-2000:]

@@ -3,11 +3,10 @@
 import shutil
 
 import pytest
+from conftest import FIXTURES
 
 from agentbench.errors import UserError
 from agentbench.tasks import load_suite
-
-from conftest import FIXTURES
 
 
 def test_shipped_multistep_suite_has_ten_mixed_tasks():

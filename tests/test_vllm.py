@@ -8,13 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import FIXTURES
 
 from agentbench.errors import UserError
 from agentbench.models.profiles import load_profiles
 from agentbench.models.server_metrics import MetricsSampler, parse_metrics
 from agentbench.models.vllm import VllmServer, check_can_serve, serve_command
-
-from conftest import FIXTURES
 
 FAKE_VLLM = str(FIXTURES / "bin" / "fake-vllm")
 
@@ -144,9 +143,9 @@ def test_serve_dry_run_prints_a_shell_ready_line():
 
 def test_a_run_starts_a_self_hosted_server_samples_it_charges_its_gpu_time_and_stops_it(tmp_path, docker_client, python_image):
     from sqlmodel import create_engine
+    from test_cli import TINY, agentbench
 
     from agentbench.store import run_attempts, run_servers
-    from test_cli import TINY, agentbench
 
     models = tmp_path / "models.yaml"
     models.write_text("fake-70b:\n  extends: llama3-70b\n  server_args: {tensor_parallel_size: 2}\n  prices: {gpu_hour: 3.0, date: '2026-11-20'}\n")

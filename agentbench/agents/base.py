@@ -59,6 +59,7 @@ class ModelAccess:
     complete: Callable[[list[AnyMessage], list[dict], float], Completion]  # messages, tools, seconds left -> reply
     context_window: int | None = None
     price: Callable[[int, int, int], float | None] = lambda prompt, completion, cached: 0.0
+    endpoint_problem: Callable[[], str | None] = lambda: None  # a plain request to the endpoint: None when it is answered
 
 
 class Agent(Protocol):

@@ -102,14 +102,14 @@ def run_spec(spec, profiles: list, tasks: list):
         TimeElapsedColumn,
     )
 
-    from agentbench.benches import FolderBench
     from agentbench.runner import Runner
-    from agentbench.sandbox.docker import docker_client
+    from agentbench.sandbox.docker import DockerSandboxes, docker_client
     from agentbench.sandbox.images import ca_bundle_from_env
     from agentbench.store import open_store
-    from agentbench.swebench.bench import SwebenchBench
     from agentbench.swebench.images import SwebenchImages
     from agentbench.swebench.repos import RepoSource
+    from agentbench.swebench.task_kind import SwebenchTasks
+    from agentbench.task_kinds import FolderTasks
 
     source = RepoSource(spec.repos)
     client, ca_bundle = docker_client(), ca_bundle_from_env()
@@ -126,11 +126,11 @@ def run_spec(spec, profiles: list, tasks: list):
         def on_status(line: str) -> None:
             bar.console.print(f"[dim]{line}[/]", highlight=False)
 
-        benches = {"folder": FolderBench(client, ca_bundle, on_status),
-                   "swebench": SwebenchBench(SwebenchImages(client, source, spec.images, ca_bundle, on_status, spec.image_builds),
+        kinds = {"folder": FolderTasks(client, ca_bundle, on_status),
+                   "swebench": SwebenchTasks(SwebenchImages(client, source, spec.images, ca_bundle, on_status, spec.image_builds),
                                                spec.prune_images)}
-        runner = Runner(spec, engine, client, profiles, tasks, on_attempt=on_attempt, on_status=on_status,
-                        on_start=lambda count: bar.update(job, total=count), benches=benches)
+        runner = Runner(spec, engine, DockerSandboxes(client), profiles, tasks, on_attempt=on_attempt, on_status=on_status,
+                        on_start=lambda count: bar.update(job, total=count), kinds=kinds)
         try:
             runner.run()
             return engine

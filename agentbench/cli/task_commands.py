@@ -43,13 +43,14 @@ def tasks(
         console.print(table)
         return
     from agentbench.grading import validate_task
-    from agentbench.sandbox.docker import docker_client
+    from agentbench.sandbox.docker import DockerSandboxes, docker_client
     from agentbench.sandbox.images import ensure_image
 
     client = docker_client()
+    sandboxes = DockerSandboxes(client)
     images_by_name = {name: ensure_image(client, name, progress=print_status) for name in {t.spec.image for t in loaded}}
     with ThreadPoolExecutor(workers) as pool:
-        results = list(pool.map(lambda t: validate_task(client, images_by_name[t.spec.image], t), loaded))
+        results = list(pool.map(lambda t: validate_task(sandboxes, images_by_name[t.spec.image], t), loaded))
     broken = [r for r in results if r.problem]
     for r in results:
         console.print(f"[red]BROKEN[/] {r.task}: {r.problem}" if r.problem else f"[green]ok[/]     {r.task}", highlight=False)
@@ -75,10 +76,10 @@ def _instances(suite: str, only: list[str] | None, validate: bool, workers: int,
                           str(len(instance.FAIL_TO_PASS)), str(len(instance.PASS_TO_PASS)))
         console.print(table)
         return
-    from agentbench.sandbox.docker import docker_client
+    from agentbench.sandbox.docker import DockerSandboxes, docker_client
 
     client = docker_client()
-    images = swebench_images(client, repos, mode)
+    sandboxes, images = DockerSandboxes(client), swebench_images(client, repos, mode)
     for instance in instances:
         images.check(instance)
 
@@ -86,7 +87,7 @@ def _instances(suite: str, only: list[str] | None, validate: bool, workers: int,
         started = time.monotonic()
         image = images.instance(instance)
         built = time.monotonic() - started
-        return validate_instance(client, image, instance), built, environment_python_text(instance, image.pulled)
+        return validate_instance(sandboxes, image, instance), built, environment_python_text(instance, image.pulled)
 
     with ThreadPoolExecutor(workers) as pool:
         results = list(pool.map(prove, instances))
@@ -120,8 +121,9 @@ def grade(
     workers: int = typer.Option(2, min=1, help="Instances graded at once."),
 ) -> None:
     """Grade predictions made elsewhere with this harness's clean-room grading, stored as a run."""
+    from agentbench.recorder import RunRecorder
     from agentbench.report import build_report, render_table
-    from agentbench.sandbox.docker import docker_client
+    from agentbench.sandbox.docker import DockerSandboxes, docker_client
     from agentbench.store import get_run, open_store, run_attempts
     from agentbench.swebench.instances import load_instances
     from agentbench.swebench.predictions import grade_predictions, load_predictions
@@ -135,6 +137,6 @@ def grade(
         mark = "[green]resolved[/]" if row.solved else f"[red]{row.grade_status}[/]"
         console.print(f"{row.task}  {row.model}  {mark}", highlight=False)
 
-    grade_predictions(engine, client, swebench_images(client, repos, images), load_instances(suite, ids), loaded,
-                      name, suite, workers, on_graded)
+    grade_predictions(RunRecorder(engine, name), DockerSandboxes(client), swebench_images(client, repos, images),
+                      load_instances(suite, ids), loaded, suite, workers, on_graded)
     render_table(build_report(get_run(engine, name), run_attempts(engine, name)), console)

@@ -9,9 +9,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable
 
-from sqlmodel import Session, select
-
-from agentbench.cost import shares_of_servers
 from agentbench.models.endpoint import Endpoint
 from agentbench.models.llamacpp import LlamaCppServer, check_can_serve_local
 from agentbench.models.profiles import ModelProfile
@@ -19,7 +16,7 @@ from agentbench.models.server_metrics import MetricsSampler
 from agentbench.models.server_process import ServerProcess
 from agentbench.models.vllm import VllmServer, check_can_serve
 from agentbench.paths import results_dir
-from agentbench.store import AttemptRow, ServerRow, ServerSampleRow, utcnow
+from agentbench.store import ServerRow, utcnow
 
 SELF_HOSTED = ("vllm", "llamacpp")
 Launcher = Callable[..., ServerProcess]  # (log_path, port=None, host=...) -> a server not yet started
@@ -48,22 +45,21 @@ class RunServers:
     """Context for a run's self-hosted servers; on exit every server we started is stopped, every
     server's time is recorded, and the run's self-hosted attempts are given their share."""
 
-    def __init__(self, engine, run: str, on_status=lambda line: None):
-        self.engine = engine
-        self.run = run
+    def __init__(self, recorder, on_status=lambda line: None):
+        self.recorder = recorder  # a RunRecorder
         self.on_status = on_status
         self.stack = ExitStack()
         self.sessions: list[tuple[int, float]] = []  # server row id, monotonic start
 
     def start(self, profile: ModelProfile, launch: Launcher) -> Endpoint:
         """Start the profile's server and wait for it; its endpoint."""
-        server = launch(server_log(profile, self.run))
+        server = launch(server_log(profile, self.recorder.run))
         where = f"on {profile.gpus} GPU(s)" if profile.gpus else "on the CPU"
         self.on_status(f"starting {server.label} {where}; log: {server.log_path}")
         row_id, started = self._record(profile, server.base_url, True, " ".join(server.command)), time.monotonic()
         self.sessions.append((row_id, started))
         self.stack.enter_context(server)
-        self._update(row_id, ready_s=time.monotonic() - started, vllm_version=server.version())
+        self.recorder.update_server(row_id, ready_s=time.monotonic() - started, vllm_version=server.version())
         self.on_status(f"{server.label} ready after {time.monotonic() - started:.0f} s")
         endpoint = Endpoint(server.base_url, profile.resolved_model(), "none", profile.request_timeout_s,
                             profile.sampling.request_fields(), profile.max_tokens, profile.sampling.extra)
@@ -86,47 +82,15 @@ class RunServers:
             self.stack.close()
         finally:
             for row_id, started in self.sessions:
-                self._update(row_id, uptime_s=time.monotonic() - started, stopped_at=utcnow())
+                self.recorder.update_server(row_id, uptime_s=time.monotonic() - started, stopped_at=utcnow())
             if self.sessions:
-                settle_self_hosted(self.engine, self.run)
+                self.recorder.settle_self_hosted()
 
     def _sample(self, row_id: int, root: str) -> None:
-        def store(sample: ServerSampleRow) -> None:
-            sample.server_id = row_id
-            with Session(self.engine) as session:
-                session.add(sample)
-                session.commit()
-
-        self.stack.enter_context(MetricsSampler(f"{root}/metrics", store, sample_interval_s()))
+        self.stack.enter_context(MetricsSampler(f"{root}/metrics", lambda sample: self.recorder.add_sample(row_id, sample),
+                                                sample_interval_s()))
 
     def _record(self, profile: ModelProfile, url: str, ours: bool, command: str) -> int:
-        row = ServerRow(run=self.run, model=profile.name, url=url, started_by_us=ours, command=command, kind=profile.provider,
-                        gpus=profile.gpus or 0, gpu_hour_usd=profile.prices.gpu_hour, machine_hour_usd=profile.prices.machine_hour)
-        with Session(self.engine) as session:
-            session.add(row)
-            session.commit()
-            return row.id
-
-    def _update(self, row_id: int, **fields) -> None:
-        with Session(self.engine) as session:
-            row = session.get(ServerRow, row_id)
-            for key, value in fields.items():
-                setattr(row, key, value)
-            session.add(row)
-            session.commit()
-
-
-def settle_self_hosted(engine, run: str) -> None:
-    """Give each self-hosted attempt of the run its share, by tokens, of its model's server
-    time (GPU-seconds, for GPU servers) and its cost, over every session of the run (a resumed
-    run has several)."""
-    with Session(engine) as session:
-        servers = list(session.exec(select(ServerRow).where(ServerRow.run == run)))
-        for model in {server.model for server in servers}:
-            sessions = [(s.uptime_s, s.gpus, s.gpu_hour_usd, s.machine_hour_usd) for s in servers if s.model == model]
-            attempts = list(session.exec(select(AttemptRow).where(AttemptRow.run == run, AttemptRow.model == model)))
-            gpu_s, cost = shares_of_servers(sessions, {a.id: a.prompt_tokens + a.completion_tokens for a in attempts})
-            for attempt in attempts:
-                attempt.gpu_s, attempt.cost_usd = gpu_s[attempt.id], cost[attempt.id]
-                session.add(attempt)
-        session.commit()
+        return self.recorder.add_server(ServerRow(
+            run=self.recorder.run, model=profile.name, url=url, started_by_us=ours, command=command, kind=profile.provider,
+            gpus=profile.gpus or 0, gpu_hour_usd=profile.prices.gpu_hour, machine_hour_usd=profile.prices.machine_hour))

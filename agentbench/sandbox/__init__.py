@@ -1,5 +1,5 @@
 """Sandboxes: isolated places where agents run commands and graders run checks."""
 
-from agentbench.sandbox.base import ContainerExited, DiskQuotaExceeded, ExecResult, Sandbox, SandboxError, SandboxLimits
+from agentbench.sandbox.base import ContainerExited, DiskQuotaExceeded, ExecResult, Sandbox, SandboxError, SandboxFactory, SandboxLimits
 
-__all__ = ["ContainerExited", "DiskQuotaExceeded", "ExecResult", "Sandbox", "SandboxError", "SandboxLimits"]
+__all__ = ["ContainerExited", "DiskQuotaExceeded", "ExecResult", "Sandbox", "SandboxError", "SandboxFactory", "SandboxLimits"]

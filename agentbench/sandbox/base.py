@@ -64,4 +64,24 @@ class Sandbox(Protocol):
 
     def copy_in(self, src: Path, dest: str) -> None: ...
 
+    def revive(self) -> None:
+        """Start it again if what ran in it ended its main process; its files stay as they were."""
+
     def close(self) -> None: ...
+
+    def __enter__(self) -> Sandbox: ...
+
+    def __exit__(self, *exc) -> None: ...
+
+
+class SandboxFactory(Protocol):
+    """A sandbox backend: starts sandboxes from images and cleans up after a run."""
+
+    def start(self, image: str, labels: dict[str, str], network: bool = False, workdir: str = "/workspace") -> Sandbox:
+        """A fresh sandbox from `image`, carrying `labels`, with the network only when asked."""
+
+    def remove(self, labels: dict[str, str]) -> int:
+        """Remove every sandbox carrying `labels`, running or not; how many there were."""
+
+    def image_digest(self, image: str) -> str:
+        """What names the image's exact content (recorded in a run's lock record)."""

@@ -15,12 +15,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-import docker
-
 from agentbench.evidence import Canary, Evidence, canary_problem, patched_hooks, read_evidence
 from agentbench.grading import OUTPUT_TAIL_CHARS, GraderError, TestCounts, Verdict, read_or_none
-from agentbench.sandbox import ContainerExited, DiskQuotaExceeded
-from agentbench.sandbox.docker import DockerSandbox
+from agentbench.sandbox import ContainerExited, DiskQuotaExceeded, SandboxFactory
 from agentbench.swebench.images import InstanceImage
 from agentbench.swebench.instances import Instance
 from agentbench.swebench.specs import EXIT_CODE_LINE, TESTBED, eval_script
@@ -135,15 +132,14 @@ def tampering(evidence: Evidence, canary: Canary, result: SwebenchVerdict, pytes
     return None
 
 
-def grade_instance(client: docker.DockerClient, image: InstanceImage, instance: Instance, patch: str,
+def grade_instance(sandboxes: SandboxFactory, image: InstanceImage, instance: Instance, patch: str,
                    labels: dict[str, str] | None = None) -> Verdict:
     """swebench's verdict on `patch`, from a fresh offline container of the instance image,
     checked against the evidence."""
     started = time.monotonic()
     canary = Canary.new()
     script = eval_script(instance, conda=image.pulled)
-    with DockerSandbox.start(client, image.tag, labels={"agentbench.role": "grader", **(labels or {})},
-                             network=False, workdir=TESTBED) as box:
+    with sandboxes.start(image.tag, {"agentbench.role": "grader", **(labels or {})}, network=False, workdir=TESTBED) as box:
         if patch.strip():
             box.write_file(PATCH_PATH, patch)
             for command in GIT_APPLY_CMDS:
@@ -204,8 +200,8 @@ def verdict_text(verdict: Verdict) -> str:
     return ("resolved" if verdict.solved else f"not resolved ({verdict.status})") + counts
 
 
-def validate_instance(client: docker.DockerClient, image: InstanceImage, instance: Instance) -> InstanceValidation:
+def validate_instance(sandboxes: SandboxFactory, image: InstanceImage, instance: Instance) -> InstanceValidation:
     """Grade the empty and the gold patch of one instance."""
     labels = {"agentbench.role": "validate"}
-    return InstanceValidation(instance.instance_id, grade_instance(client, image, instance, "", labels),
-                              grade_instance(client, image, instance, instance.patch, labels))
+    return InstanceValidation(instance.instance_id, grade_instance(sandboxes, image, instance, "", labels),
+                              grade_instance(sandboxes, image, instance, instance.patch, labels))

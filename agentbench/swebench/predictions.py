@@ -9,13 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
-from sqlmodel import Session
-
-from agentbench import __version__
 from agentbench.errors import UserError
 from agentbench.grading import graded_status, test_columns
 from agentbench.spec import RunSpec
-from agentbench.store import AttemptRow, RunRow, attempt_id, utcnow
+from agentbench.recorder import RunRecorder
+from agentbench.sandbox import SandboxFactory
+from agentbench.store import AttemptRow, attempt_id, utcnow
 from agentbench.swebench.grading import grade_instance
 from agentbench.swebench.images import SwebenchImages
 from agentbench.swebench.instances import Instance
@@ -62,10 +61,11 @@ def load_predictions(path: Path) -> list[dict]:
     return records
 
 
-def grade_predictions(engine, client, images: SwebenchImages, instances: list[Instance], predictions: list[dict],
-                      run_name: str, suite: str, workers: int, on_graded: Callable[[AttemptRow], None] = lambda row: None) -> None:
-    """Grade predictions made elsewhere exactly as attempts are graded, and store them as run
-    `run_name` (agent `external`), so that reports and compare put them beside agentbench runs."""
+def grade_predictions(recorder: RunRecorder, sandboxes: SandboxFactory, images: SwebenchImages, instances: list[Instance],
+                      predictions: list[dict], suite: str, workers: int,
+                      on_graded: Callable[[AttemptRow], None] = lambda row: None) -> None:
+    """Grade predictions made elsewhere exactly as attempts are graded, and store them as the
+    recorder's run (agent `external`), so that reports and compare put them beside agentbench runs."""
     by_id = {instance.instance_id: instance for instance in instances}
     unknown = [p["instance_id"] for p in predictions if p["instance_id"] not in by_id]
     if unknown:
@@ -74,34 +74,20 @@ def grade_predictions(engine, client, images: SwebenchImages, instances: list[In
     models = sorted({p["model_name_or_path"] for p in predictions})
     for prediction in predictions:
         images.check(by_id[prediction["instance_id"]])
-    with Session(engine) as session:
-        if session.get(RunRow, run_name) is not None:
-            raise UserError(f"A run named {run_name!r} exists already; pass another --run.")
-        spec = RunSpec(name=run_name, models=models, agents=["external"], suites=[suite])
-        session.add(RunRow(name=run_name, spec_json=spec.model_dump_json(), agentbench_version=__version__))
-        session.commit()
+    run = recorder.run
+    recorder.start(RunSpec(name=run, models=models, agents=["external"], suites=[suite]).model_dump_json(), new_only=True)
 
-    def grade_one(prediction: dict) -> AttemptRow:
+    def grade_one(prediction: dict) -> None:
         instance, started_at = by_id[prediction["instance_id"]], utcnow()
-        verdict = grade_instance(client, images.instance(instance), instance, prediction["model_patch"], {"agentbench.run": run_name})
-        row = AttemptRow(
-            id=attempt_id(run_name, instance.instance_id, prediction["model_name_or_path"], "external", 0), run=run_name,
+        verdict = grade_instance(sandboxes, images.instance(instance), instance, prediction["model_patch"], {"agentbench.run": run})
+        on_graded(recorder.add_attempt(AttemptRow(
+            id=attempt_id(run, instance.instance_id, prediction["model_name_or_path"], "external", 0), run=run,
             task=instance.instance_id, model=prediction["model_name_or_path"], agent="external", epoch=0,
             solved=verdict.solved, status=graded_status(verdict), stop_reason="submitted",
             grade_status=verdict.status, grade_s=verdict.duration_s, patch=prediction["model_patch"],
             check_output=verdict.output, started_at=started_at, **test_columns(verdict.tests),
-        )
-        with Session(engine) as session:
-            session.add(row)
-            session.commit()
-            session.refresh(row)
-        on_graded(row)
-        return row
+        )))
 
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(grade_one, predictions))
-    with Session(engine) as session:
-        row = session.get(RunRow, run_name)
-        row.status, row.finished_at = "completed", utcnow()
-        session.add(row)
-        session.commit()
+    recorder.finish("completed")

@@ -8,13 +8,13 @@ import threading
 
 from agentbench.errors import UserError
 from agentbench.grading import Verdict
-from agentbench.sandbox import Sandbox, SandboxError
+from agentbench.sandbox import Sandbox, SandboxError, SandboxFactory
 from agentbench.swebench.grading import grade_instance
 from agentbench.swebench.images import InstanceImage, SwebenchImages
 from agentbench.swebench.task import SwebenchTask
 
 
-class SwebenchBench:
+class SwebenchTasks:
     """The harness's side of SWE-bench instances."""
 
     def __init__(self, images: SwebenchImages, prune: bool = False):
@@ -46,8 +46,8 @@ class SwebenchBench:
     def setup(self, sandbox: Sandbox, task: SwebenchTask) -> None:
         pass  # the instance image holds the installed testbed and marks where the agent starts
 
-    def grade(self, task: SwebenchTask, patch: str, labels: dict[str, str]) -> Verdict:
-        return grade_instance(self.images.client, self._instance_image(task), task.instance, patch, labels)
+    def grade(self, sandboxes: SandboxFactory, task: SwebenchTask, patch: str, labels: dict[str, str]) -> Verdict:
+        return grade_instance(sandboxes, self._instance_image(task), task.instance, patch, labels)
 
     def release(self, task: SwebenchTask) -> None:
         with self._lock:

@@ -1,7 +1,7 @@
-"""What each kind of task needs from the harness: images, a prepared sandbox, a grader.
+"""Kinds of task: what each needs from the harness (images, a prepared sandbox, a grader).
 
 A task folder (task.yaml) runs in a recipe image with its workspace copied in and is graded
-by its check; a SWE-bench instance (agentbench.swebench.bench) runs in its instance image and
+by its check; a SWE-bench instance (agentbench.swebench.task_kind) runs in its instance image and
 is graded by swebench's code.
 """
 
@@ -13,7 +13,7 @@ from typing import Protocol
 import docker
 
 from agentbench.grading import Verdict, grade
-from agentbench.sandbox import Sandbox
+from agentbench.sandbox import Sandbox, SandboxFactory
 from agentbench.sandbox.images import Progress, ensure_image
 from agentbench.tasks import Task
 from agentbench.tasks.model import Limits
@@ -23,7 +23,7 @@ from agentbench.workspace import prepare_workspace
 class RunnableTask(Protocol):
     """What the runner and the agents need of any task."""
 
-    kind: str  # which bench serves it
+    kind: str  # which TaskKind serves it
     id: str
     prompt: str
     limits: Limits
@@ -33,7 +33,7 @@ class RunnableTask(Protocol):
     content_hash: str  # changes whenever what the agent or the grader sees changes
 
 
-class Bench(Protocol):
+class TaskKind(Protocol):
     """The harness's side of one kind of task."""
 
     def prepare(self, tasks: list[RunnableTask]) -> list[str]:
@@ -46,14 +46,14 @@ class Bench(Protocol):
     def setup(self, sandbox: Sandbox, task: RunnableTask) -> None:
         """Make the fresh sandbox ready for the agent."""
 
-    def grade(self, task: RunnableTask, patch: str, labels: dict[str, str]) -> Verdict:
-        """The clean-room verdict on the agent's patch."""
+    def grade(self, sandboxes: SandboxFactory, task: RunnableTask, patch: str, labels: dict[str, str]) -> Verdict:
+        """The clean-room verdict on the agent's patch, in a fresh sandbox of `sandboxes`."""
 
     def release(self, task: RunnableTask) -> None:
         """Every attempt of `task` in this run is done."""
 
 
-class FolderBench:
+class FolderTasks:
     """Task folders: a recipe image under sandboxes/, the workspace copied in, the check run."""
 
     def __init__(self, client: docker.DockerClient, ca_bundle: Path | None = None, progress: Progress = lambda line: None):
@@ -71,8 +71,8 @@ class FolderBench:
     def setup(self, sandbox: Sandbox, task: Task) -> None:
         prepare_workspace(sandbox, task)
 
-    def grade(self, task: Task, patch: str, labels: dict[str, str]) -> Verdict:
-        return grade(self.client, self.image(task), task, patch, labels)
+    def grade(self, sandboxes: SandboxFactory, task: Task, patch: str, labels: dict[str, str]) -> Verdict:
+        return grade(sandboxes, self.image(task), task, patch, labels)
 
     def release(self, task: Task) -> None:
         pass
