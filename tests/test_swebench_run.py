@@ -185,7 +185,7 @@ def test_hacks_on_an_instance_are_tampering_and_markers_printed_by_tests_are_onl
         assert printed.tests.f2p_passed == int(solved)
 
 
-def test_a_fix_in_a_file_whose_path_says_test_is_graded_whole(docker_client, images, synthetic):
+def test_a_fix_in_a_file_whose_path_says_test_is_graded_whole(docker_client, sandboxes, images, synthetic):
     instance = synthetic["instance"]
     image = images.instance(instance)
     helper = new_file("calcpkg/testing_helpers.py", "def add(a, b):\n    return a + b")
