@@ -12,16 +12,25 @@ from datetime import datetime
 import docker
 
 from agentbench.agents import get_agent
-from agentbench.agents.base import AttemptStopped, ModelAccess, OnStep, Step
-from agentbench.grading import BrokenTask, GraderError, Verdict, read_or_none
+from agentbench.contracts import (
+    INFRA_STOPS,
+    AttemptStopped,
+    Budget,
+    ContainerExited,
+    DiskQuotaExceeded,
+    ModelAccess,
+    OnStep,
+    RunnableTask,
+    SandboxError,
+    SandboxFactory,
+    Step,
+    TaskKind,
+    Verdict,
+)
+from agentbench.grading import BrokenTask, GraderError, read_or_none
 from agentbench.lookups import GIT_TRACE_PATH, TRACE_SETUP, traced_git_commands
-from agentbench.sandbox import ContainerExited, DiskQuotaExceeded, SandboxError, SandboxFactory
-from agentbench.spec import Budget
 from agentbench.store import utcnow
-from agentbench.task_kinds import RunnableTask, TaskKind
 from agentbench.workspace import WorkspaceRejected, workspace_diff
-
-INFRA_STOPS = {"model_error", "sandbox_error", "grader_error"}  # the endpoint's or the harness's failure, not the agent's
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,21 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from agentbench.evidence import CANNOT_START, Canary, expected_tests, judge, read_evidence
-from agentbench.sandbox import ContainerExited, DiskQuotaExceeded, Sandbox, SandboxFactory
+from agentbench.contracts import (
+    ContainerExited,
+    DiskQuotaExceeded,
+    Sandbox,
+    SandboxFactory,
+    TestCounts,
+    Verdict,
+)
+from agentbench.evidence import (
+    CANNOT_START,
+    Canary,
+    expected_tests,
+    judge,
+    read_evidence,
+)
 from agentbench.tasks import Task
 from agentbench.workspace import prepare_workspace
 
@@ -27,14 +40,6 @@ class BrokenTask(GraderError):
     """The task's check cannot run even on the untouched workspace: the task's fault, not worth a retry."""
 
 
-@dataclass(frozen=True)
-class TestCounts:
-    """How many FAIL_TO_PASS and PASS_TO_PASS tests passed and failed."""
-
-    f2p_passed: int
-    f2p_failed: int
-    p2p_passed: int
-    p2p_failed: int
 
 
 def graded_status(verdict: Verdict | None) -> str:
@@ -50,16 +55,6 @@ def test_columns(tests: TestCounts | None) -> dict[str, int | None]:
     return {name: getattr(tests, name) if tests else None for name in names}
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The grader's decision and the evidence for it."""
-
-    solved: bool
-    status: str  # passed | failed | tampered | patch_failed | patch_rejected | check_timeout
-    exit_code: int | None
-    output: str
-    duration_s: float
-    tests: TestCounts | None = None  # SWE-bench instances only
 
 
 def grade(sandboxes: SandboxFactory, image: str, task: Task, patch: str, labels: dict[str, str] | None = None) -> Verdict:

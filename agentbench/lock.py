@@ -23,9 +23,10 @@ def sha256(text: str | bytes) -> str:
 
 def scaffold_hash(name: str) -> str:
     """A hash of the scaffold's source and of the shared loop and tools it runs on."""
-    from agentbench.agents import AGENTS, base, budget, loop, tools  # the scaffolds load langchain: only when hashed
+    from agentbench import contracts  # the scaffolds load langchain: only when hashed
+    from agentbench.agents import AGENTS, budget, loop, tools
 
-    modules = [inspect.getmodule(AGENTS[name]), base, budget, loop, tools]
+    modules = [inspect.getmodule(AGENTS[name]), contracts, budget, loop, tools]
     return sha256("".join(inspect.getsource(module) for module in modules))
 
 

@@ -6,7 +6,12 @@ import math
 from statistics import median as _median
 from typing import Iterable, Sequence
 
-from agentbench.intervals import bootstrap_interval, clustered_rate_interval, quantile, task_bootstrap_interval
+from agentbench.intervals import (
+    bootstrap_interval,
+    clustered_rate_interval,
+    quantile,
+    task_bootstrap_interval,
+)
 
 
 def rate(successes: int, n: int) -> float | None:

@@ -11,14 +11,21 @@ import json
 from sqlmodel import Session, delete, select
 
 from agentbench import __version__
-from agentbench.agents.base import Step
-from agentbench.attempt import INFRA_STOPS, AttemptResult
+from agentbench.attempt import AttemptResult
+from agentbench.contracts import INFRA_STOPS, Step
 from agentbench.cost import attempt_cost_usd, shares_of_servers
 from agentbench.errors import UserError
 from agentbench.grading import graded_status, test_columns
 from agentbench.lookups import lookup_flags
 from agentbench.models.profiles import ModelProfile
-from agentbench.store import AttemptRow, RunRow, ServerRow, ServerSampleRow, StepRow, utcnow
+from agentbench.store import (
+    AttemptRow,
+    RunRow,
+    ServerRow,
+    ServerSampleRow,
+    StepRow,
+    utcnow,
+)
 
 
 def attempt_row(run: str, key: str, task: str, profile: ModelProfile, agent: str, epoch: int, result: AttemptResult) -> AttemptRow:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from agentbench.agents import get_agent
-from agentbench.agents.base import Step
 from agentbench.attempt import AttemptJob, AttemptResult, run_attempt
+from agentbench.contracts import RunnableTask, SandboxFactory, Step, TaskKind
 from agentbench.cost import expected_cost_usd, token_cost_usd
 from agentbench.cost_cap import CostCap
 from agentbench.daemon_pool import DaemonPool
@@ -28,10 +28,14 @@ from agentbench.metrics import total_cost
 from agentbench.models.profiles import ModelProfile
 from agentbench.models.run_models import RunModels
 from agentbench.recorder import RunRecorder, attempt_row
-from agentbench.sandbox import SandboxFactory
 from agentbench.spec import RunSpec
-from agentbench.store import AttemptRow, attempt_id, attempts_of_models, stored_attempt_ids
-from agentbench.task_kinds import FolderTasks, RunnableTask, TaskKind
+from agentbench.store import (
+    AttemptRow,
+    attempt_id,
+    attempts_of_models,
+    stored_attempt_ids,
+)
+from agentbench.task_kinds import FolderTasks
 
 RETRIED_STOPS = {"sandbox_error", "grader_error"}  # model calls have their own retries
 STOP_GRACE_S = 5.0  # how long an interrupted run waits for attempts in flight to notice

@@ -9,30 +9,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agentbench.contracts import Budget
 from agentbench.errors import UserError, field_problem
-
-from agentbench.tasks.model import Limits
-
-
-class Budget(BaseModel):
-    """Ceilings on one attempt; the first one reached ends it. Unset steps and seconds
-    fall back on the task's limits; unset tokens and dollars are unlimited."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    steps: int | None = Field(None, gt=0, description="Most model calls.")
-    seconds: float | None = Field(None, gt=0, description="Most wall-clock seconds for the agent.")
-    tokens: int | None = Field(None, gt=0, description="Most prompt + completion tokens.")
-    dollars: float | None = Field(None, gt=0, description="Most USD spent on model calls.")
-    command_timeout_s: float = Field(120, gt=0, description="Most seconds one tool command may run.")
-
-    def for_task(self, limits: Limits, step_cap: int | None = None) -> Budget:
-        """This budget with the task's limits filled in, steps capped by the scaffold."""
-        steps = self.steps or limits.steps
-        return self.model_copy(update={
-            "steps": min(steps, step_cap) if step_cap else steps,
-            "seconds": self.seconds or limits.seconds,
-        })
 
 
 class RunSpec(BaseModel):

@@ -14,7 +14,6 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 from agentbench.errors import UserError
 from agentbench.paths import results_dir
 
-
 SCHEMA_VERSION = 2  # 1: before the meta table; raise it with every change an older agentbench cannot read
 LOCK_WAIT_S = 5.0
 SCHEMA_LOCK_KEY = 0x6167_6E74_6265_6E63  # PostgreSQL advisory lock held while a store's schema is set up ("agntbenc")

@@ -3,7 +3,7 @@ git-initialised; and, for every kind of task, the agent's work as a diff at the 
 
 from __future__ import annotations
 
-from agentbench.sandbox import Sandbox, SandboxError
+from agentbench.contracts import Sandbox, SandboxError
 from agentbench.tasks import Task
 
 BASE_REF = "refs/agentbench/base"

@@ -18,14 +18,14 @@ from conftest import FIXTURES
 from sqlmodel import Session, select
 from test_cli import agentbench
 
-from agentbench.agents.base import STOP_REASONS
+from agentbench.contracts import STOP_REASONS, Budget
 from agentbench.errors import UserError
 from agentbench.models.cassette import RecordingProxy
 from agentbench.models.profiles import load_profiles
 from agentbench.models.serving import launcher_for
 from agentbench.runner import Runner
 from agentbench.sandbox.docker import DockerSandboxes
-from agentbench.spec import Budget, RunSpec
+from agentbench.spec import RunSpec
 from agentbench.store import ServerRow, StepRow, run_attempts
 from agentbench.tasks import load_suite
 

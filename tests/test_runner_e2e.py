@@ -6,13 +6,14 @@ import pytest
 from conftest import FIXTURES
 from sqlmodel import Session, select
 
+from agentbench.contracts import Budget
 from agentbench.grading import GraderError
 from agentbench.models.chat_server import Reply, ToolCall
 from agentbench.models.profiles import ModelProfile, get_profile, load_profiles
 from agentbench.report import build_report
 from agentbench.runner import Runner
 from agentbench.sandbox.docker import DockerSandboxes
-from agentbench.spec import Budget, RunSpec
+from agentbench.spec import RunSpec
 from agentbench.store import StepRow, get_run, run_attempts
 from agentbench.task_kinds import FolderTasks
 from agentbench.tasks import load_suite

@@ -36,7 +36,7 @@ def test_timeout_kills_the_command_inside_the_container(box):
 
 
 def test_output_is_capped(docker_client, python_image):
-    from agentbench.sandbox import SandboxLimits
+    from agentbench.contracts import SandboxLimits
 
     with DockerSandbox.start(docker_client, python_image, limits=SandboxLimits(output_bytes=1000)) as small:
         result = small.exec("head -c 100000 /dev/zero | tr '\\0' x")
@@ -112,7 +112,7 @@ def test_a_background_server_outlives_its_command(box):
 
 
 def test_writing_past_the_disk_quota_is_the_agents_failure(docker_client, python_image):
-    from agentbench.sandbox import DiskQuotaExceeded, SandboxLimits
+    from agentbench.contracts import DiskQuotaExceeded, SandboxLimits
 
     with DockerSandbox.start(docker_client, python_image, limits=SandboxLimits(disk_bytes=40 * 2**20)) as small:
         one = small.exec("head -c 60M /dev/zero > /tmp/big; echo $?")
@@ -123,7 +123,7 @@ def test_writing_past_the_disk_quota_is_the_agents_failure(docker_client, python
 
 
 def test_a_container_whose_pids_are_all_taken_runs_the_next_command(docker_client, python_image):
-    from agentbench.sandbox import SandboxLimits
+    from agentbench.contracts import SandboxLimits
 
     fill = "(sleep 2; for n in $(seq 80); do sleep 1000 & done) >/dev/null 2>&1 &"  # after the command's own sweep looked
     with DockerSandbox.start(docker_client, python_image, limits=SandboxLimits(pids=48)) as small:

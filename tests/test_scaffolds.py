@@ -4,9 +4,9 @@ import pytest
 from sqlmodel import Session, select
 from test_runner_e2e import FIXED, call, run_scripted
 
+from agentbench.contracts import Budget
 from agentbench.models.chat_server import Reply, ToolCall
 from agentbench.models.profiles import Prices
-from agentbench.spec import Budget
 from agentbench.store import StepRow
 
 WRONG = FIXED.replace("a + b", "a * b")

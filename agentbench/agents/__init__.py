@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from agentbench.agents.base import Agent
 from agentbench.agents.deliberate import DeliberateAgent
 from agentbench.agents.fast import FastAgent
 from agentbench.agents.minimal import MinimalAgent
+from agentbench.contracts import Agent
 from agentbench.errors import UserError
 
 AGENTS: dict[str, type] = {"fast": FastAgent, "deliberate": DeliberateAgent, "minimal": MinimalAgent}

@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from agentbench.agents.base import AttemptStopped, Step
-from agentbench.spec import Budget
+from agentbench.contracts import AttemptStopped, Budget, Step
 
 Price = Callable[[int, int, int], float | None]  # prompt, completion, cached tokens -> USD
 

@@ -13,11 +13,9 @@ from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 
-from agentbench.agents.base import AttemptStopped, ModelAccess, OnStep
 from agentbench.agents.loop import AgentLoop, wants_tools
 from agentbench.agents.tools import BASH, EDIT_TOOLS, SUBMIT, VIEW, function_schema
-from agentbench.sandbox import Sandbox
-from agentbench.spec import Budget
+from agentbench.contracts import AttemptStopped, Budget, ModelAccess, OnStep, Sandbox
 
 SYSTEM_PROMPT = """You are a careful software engineer working in a repository at {workdir}.
 You work in phases: plan, act, verify, and, if verification fails, reflect and act again."""

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from agentbench.agents.base import ModelAccess, OnStep
 from agentbench.agents.loop import AgentLoop, run_tool_loop
 from agentbench.agents.tools import EDIT_TOOLS, SUBMIT
-from agentbench.sandbox import Sandbox
-from agentbench.spec import Budget
+from agentbench.contracts import Budget, ModelAccess, OnStep, Sandbox
 
 SYSTEM_PROMPT = """You are a software engineer working in a repository at {workdir}.
 Use the tools to inspect files, run commands and edit code until the task is done.

@@ -6,16 +6,27 @@ import json
 import time
 from typing import Annotated, TypedDict
 
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 
-from agentbench.agents.base import AttemptStopped, ModelAccess, OnStep, Step
 from agentbench.agents.budget import BudgetMeter
 from agentbench.agents.tools import SandboxTools, parse_arguments, tool_name
+from agentbench.contracts import (
+    AttemptStopped,
+    Budget,
+    ModelAccess,
+    OnStep,
+    Sandbox,
+    Step,
+)
 from agentbench.models.calls import Completion, ModelCallFailed
-from agentbench.sandbox import Sandbox
-from agentbench.spec import Budget
 
 ELIDED = "[tool output elided to fit the context window]"
 KEEP_RECENT = 6  # the newest messages are never elided

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from agentbench.agents.base import ModelAccess, OnStep
 from agentbench.agents.loop import AgentLoop, run_tool_loop
 from agentbench.agents.tools import BASH
-from agentbench.sandbox import Sandbox
-from agentbench.spec import Budget
+from agentbench.contracts import Budget, ModelAccess, OnStep, Sandbox
 
 SYSTEM_PROMPT = """You are a software engineer working in a repository at {workdir}.
 You have one tool, `bash`: each call runs one command in a fresh shell in {workdir}.

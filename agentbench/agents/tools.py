@@ -11,8 +11,13 @@ import json
 import posixpath
 import shlex
 
-from agentbench.agents.base import AttemptStopped
-from agentbench.sandbox import ContainerExited, DiskQuotaExceeded, Sandbox, SandboxError
+from agentbench.contracts import (
+    AttemptStopped,
+    ContainerExited,
+    DiskQuotaExceeded,
+    Sandbox,
+    SandboxError,
+)
 
 MAX_OUTPUT_CHARS = 12_000
 PATH = {"type": "string", "description": "Path, absolute or relative to the working directory."}

@@ -46,12 +46,13 @@ def run(
     (.json/.jsonl) or dataset (swebench:NAME)."""
     from pydantic import ValidationError
 
+    from agentbench.contracts import Budget
     from agentbench.errors import field_problem
     from agentbench.estimate import History, forecast
     from agentbench.models.profiles import get_profile, load_profiles
     from agentbench.report import build_report, render_forecast, render_table
     from agentbench.runner import check_suite_ids, pending_attempts
-    from agentbench.spec import Budget, RunSpec, load_spec
+    from agentbench.spec import RunSpec, load_spec
     from agentbench.store import (
         attempts_of_models,
         get_run,
@@ -103,7 +104,7 @@ def run_spec(spec, profiles: list, tasks: list):
     )
 
     from agentbench.runner import Runner
-    from agentbench.sandbox.docker import DockerSandboxes, docker_client
+    from agentbench.sandbox.backends import sandbox_factory
     from agentbench.sandbox.images import ca_bundle_from_env
     from agentbench.store import open_store
     from agentbench.swebench.images import SwebenchImages
@@ -112,7 +113,8 @@ def run_spec(spec, profiles: list, tasks: list):
     from agentbench.task_kinds import FolderTasks
 
     source = RepoSource(spec.repos)
-    client, ca_bundle = docker_client(), ca_bundle_from_env()
+    sandboxes, ca_bundle = sandbox_factory("docker"), ca_bundle_from_env()
+    client = sandboxes.client  # images are built on the Docker engine the sandboxes run on
     engine = open_store()
     signal.signal(signal.SIGTERM, raise_interrupt)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
@@ -129,7 +131,7 @@ def run_spec(spec, profiles: list, tasks: list):
         kinds = {"folder": FolderTasks(client, ca_bundle, on_status),
                    "swebench": SwebenchTasks(SwebenchImages(client, source, spec.images, ca_bundle, on_status, spec.image_builds),
                                                spec.prune_images)}
-        runner = Runner(spec, engine, DockerSandboxes(client), profiles, tasks, on_attempt=on_attempt, on_status=on_status,
+        runner = Runner(spec, engine, sandboxes, profiles, tasks, on_attempt=on_attempt, on_status=on_status,
                         on_start=lambda count: bar.update(job, total=count), kinds=kinds)
         try:
             runner.run()

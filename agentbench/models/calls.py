@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 import httpx
 import openai
 from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from agentbench.models.endpoint import Endpoint, chat_model
 from agentbench.models.profiles import RetryPolicy

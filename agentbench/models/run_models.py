@@ -8,11 +8,18 @@ import threading
 from contextlib import ExitStack
 from typing import Callable
 
-from agentbench.agents.base import ModelAccess
+from agentbench.contracts import ModelAccess
 from agentbench.cost import token_cost_usd
 from agentbench.models.builtin import BuiltinModels
 from agentbench.models.calls import ModelCaller, Streaming
-from agentbench.models.endpoint import Endpoint, check_reachable, endpoint_for, probe_chat, served_facts, streams_usage
+from agentbench.models.endpoint import (
+    Endpoint,
+    check_reachable,
+    endpoint_for,
+    probe_chat,
+    served_facts,
+    streams_usage,
+)
 from agentbench.models.profiles import ModelProfile
 from agentbench.models.serving import SELF_HOSTED, Launcher, RunServers, launcher_for
 from agentbench.recorder import RunRecorder

@@ -1,5 +1,2 @@
-"""Sandboxes: isolated places where agents run commands and graders run checks."""
-
-from agentbench.sandbox.base import ContainerExited, DiskQuotaExceeded, ExecResult, Sandbox, SandboxError, SandboxFactory, SandboxLimits
-
-__all__ = ["ContainerExited", "DiskQuotaExceeded", "ExecResult", "Sandbox", "SandboxError", "SandboxFactory", "SandboxLimits"]
+"""Sandboxes: isolated places where agents run commands and graders run checks. The contract
+is agentbench.contracts.Sandbox; backends are named in agentbench.sandbox.backends."""

@@ -11,8 +11,14 @@ from pathlib import Path
 import docker
 import docker.errors
 
+from agentbench.contracts import (
+    ContainerExited,
+    DiskQuotaExceeded,
+    ExecResult,
+    SandboxError,
+    SandboxLimits,
+)
 from agentbench.errors import UserError
-from agentbench.sandbox.base import ContainerExited, DiskQuotaExceeded, ExecResult, SandboxError, SandboxLimits
 from agentbench.sandbox.supervisor import NO_ROOM, NO_ROOM_EXIT, SUPERVISOR, SWEEP_PIDS
 
 LABEL = "agentbench"
@@ -221,6 +227,11 @@ class DockerSandboxes:
 
     def __init__(self, client: docker.DockerClient):
         self.client = client
+
+    @classmethod
+    def connect(cls) -> DockerSandboxes:
+        """Sandboxes on the engine DOCKER_HOST (or the local socket) names."""
+        return cls(docker_client())
 
     def start(self, image: str, labels: dict[str, str], network: bool = False, workdir: str = "/workspace") -> DockerSandbox:
         return DockerSandbox.start(self.client, image, labels=labels, network=network, workdir=workdir)

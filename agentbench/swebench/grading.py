@@ -15,14 +15,33 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from agentbench.evidence import Canary, Evidence, canary_problem, patched_hooks, read_evidence
-from agentbench.grading import OUTPUT_TAIL_CHARS, GraderError, TestCounts, Verdict, read_or_none
-from agentbench.sandbox import ContainerExited, DiskQuotaExceeded, SandboxFactory
+from agentbench.contracts import (
+    ContainerExited,
+    DiskQuotaExceeded,
+    SandboxFactory,
+    TestCounts,
+    Verdict,
+)
+from agentbench.evidence import (
+    Canary,
+    Evidence,
+    canary_problem,
+    patched_hooks,
+    read_evidence,
+)
+from agentbench.grading import OUTPUT_TAIL_CHARS, GraderError, read_or_none
 from agentbench.swebench.images import InstanceImage
 from agentbench.swebench.instances import Instance
 from agentbench.swebench.specs import EXIT_CODE_LINE, TESTBED, eval_script
 from agentbench.swebench.upstream import (
-    APPLY_PATCH_FAIL, END_TEST_OUTPUT, GIT_APPLY_CMDS, RESET_FAILED, START_TEST_OUTPUT, TESTS_ERROR, TESTS_TIMEOUT, TestSpec,
+    APPLY_PATCH_FAIL,
+    END_TEST_OUTPUT,
+    GIT_APPLY_CMDS,
+    RESET_FAILED,
+    START_TEST_OUTPUT,
+    TESTS_ERROR,
+    TESTS_TIMEOUT,
+    TestSpec,
     get_eval_report,
 )
 

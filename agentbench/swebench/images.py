@@ -23,10 +23,25 @@ import docker.errors
 
 from agentbench.errors import UserError
 from agentbench.paths import results_dir
-from agentbench.sandbox.images import Progress, build_image, ca_bundle_from_env, content_hash, ensure_base, image_exists, tar_files
+from agentbench.sandbox.images import (
+    Progress,
+    build_image,
+    ca_bundle_from_env,
+    content_hash,
+    ensure_base,
+    image_exists,
+    tar_files,
+)
 from agentbench.swebench.instances import Instance
 from agentbench.swebench.repos import RepoSource
-from agentbench.swebench.specs import TESTBED, VENV, PythonChoice, python_for, requirements, spec_for
+from agentbench.swebench.specs import (
+    TESTBED,
+    VENV,
+    PythonChoice,
+    python_for,
+    requirements,
+    spec_for,
+)
 from agentbench.workspace import BASE_REF
 
 IMAGE_MODES = ("auto", "pull", "build")

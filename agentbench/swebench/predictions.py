@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
+from agentbench.contracts import SandboxFactory
 from agentbench.errors import UserError
 from agentbench.grading import graded_status, test_columns
-from agentbench.spec import RunSpec
 from agentbench.recorder import RunRecorder
-from agentbench.sandbox import SandboxFactory
+from agentbench.spec import RunSpec
 from agentbench.store import AttemptRow, attempt_id, utcnow
 from agentbench.swebench.grading import grade_instance
 from agentbench.swebench.images import SwebenchImages

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 from agentbench.errors import UserError
 from agentbench.swebench.instances import Instance
 from agentbench.swebench.repos import RepoSource
 from agentbench.swebench.upstream import (
-    END_TEST_OUTPUT, MAP_REPO_TO_REQS_PATHS, MAP_REPO_VERSION_TO_SPECS, clean_requirements, make_eval_script_list_py,
+    END_TEST_OUTPUT,
+    MAP_REPO_TO_REQS_PATHS,
+    MAP_REPO_VERSION_TO_SPECS,
+    clean_requirements,
+    make_eval_script_list_py,
 )
 
 TESTBED = "/testbed"

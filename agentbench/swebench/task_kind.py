@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import threading
 
+from agentbench.contracts import Sandbox, SandboxError, SandboxFactory, Verdict
 from agentbench.errors import UserError
-from agentbench.grading import Verdict
-from agentbench.sandbox import Sandbox, SandboxError, SandboxFactory
 from agentbench.swebench.grading import grade_instance
 from agentbench.swebench.images import InstanceImage, SwebenchImages
 from agentbench.swebench.task import SwebenchTask

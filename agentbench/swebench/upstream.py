@@ -8,12 +8,21 @@ _root = logging.getLogger()
 _handlers, _level = list(_root.handlers), _root.level
 
 from swebench.harness.constants import (  # noqa: E402
-    APPLY_PATCH_FAIL, END_TEST_OUTPUT, MAP_REPO_TO_REQS_PATHS, MAP_REPO_VERSION_TO_SPECS, RESET_FAILED, START_TEST_OUTPUT,
-    TESTS_ERROR, TESTS_TIMEOUT,
+    APPLY_PATCH_FAIL,
+    END_TEST_OUTPUT,
+    MAP_REPO_TO_REQS_PATHS,
+    MAP_REPO_VERSION_TO_SPECS,
+    RESET_FAILED,
+    START_TEST_OUTPUT,
+    TESTS_ERROR,
+    TESTS_TIMEOUT,
 )
 from swebench.harness.grading import get_eval_report  # noqa: E402
 from swebench.harness.run_evaluation import GIT_APPLY_CMDS  # noqa: E402
-from swebench.harness.test_spec.python import clean_requirements, make_eval_script_list_py  # noqa: E402
+from swebench.harness.test_spec.python import (  # noqa: E402
+    clean_requirements,
+    make_eval_script_list_py,
+)
 from swebench.harness.test_spec.test_spec import TestSpec  # noqa: E402
 
 _root.handlers[:], _root.level = _handlers, _level

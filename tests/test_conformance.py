@@ -1,0 +1,78 @@
+"""The contracts of agentbench.contracts, held against every implementation: each sandbox
+backend named in agentbench.sandbox.backends, and each kind of task the CLI serves. A new
+backend or task kind passes these before anything else runs on it."""
+
+import pytest
+
+from agentbench.contracts import ContainerExited, Verdict
+from agentbench.sandbox.backends import BACKENDS, sandbox_factory
+from agentbench.swebench.task import SwebenchTask
+from agentbench.swebench.task_kind import SwebenchTasks
+from agentbench.task_kinds import FolderTasks
+from agentbench.tasks import load_suite
+
+from conftest import FIXTURES
+from test_swebench_run import images, synthetic  # noqa: F401  (fixtures: a synthetic SWE-bench instance)
+
+LABELS = {"agentbench.run": "conformance"}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def backend(request, docker_client):
+    """Each backend, connected (every shipped one runs on this machine's Docker engine)."""
+    factory = sandbox_factory(request.param)
+    yield factory
+    factory.remove(LABELS)
+
+
+@pytest.mark.usefixtures("python_image")
+def test_every_sandbox_backend_runs_commands_moves_files_and_cleans_up(backend, python_image, tmp_path):
+    with backend.start(python_image, LABELS, workdir="/workspace") as box:
+        said = box.exec("echo out; echo err >&2; exit 3")
+        assert (said.exit_code, said.stdout, said.stderr) == (3, "out\n", "err\n")
+        assert box.exec("pwd").stdout == "/workspace\n" and box.exec("pwd", cwd="/tmp").stdout == "/tmp\n"
+        slow = box.exec("sleep 30", timeout=1)
+        assert slow.timed_out and slow.duration_s < 15
+        box.write_file("/workspace/deep/ü.txt", "naïve\n")
+        assert box.read_file("/workspace/deep/ü.txt") == "naïve\n"
+        with pytest.raises(FileNotFoundError):
+            box.read_file("/workspace/absent.txt")
+        (tmp_path / "folder").mkdir()
+        (tmp_path / "folder" / "a.py").write_text("x = 1\n")
+        box.copy_in(tmp_path / "folder", "/workspace/copied")
+        assert box.read_file("/workspace/copied/a.py") == "x = 1\n"
+        assert box.exec("cat /sys/class/net/eth0/operstate").exit_code != 0  # no network unless asked
+        box.exec("kill 1", timeout=5)
+        with pytest.raises(ContainerExited):
+            box.exec("true")
+        box.revive()
+        assert box.read_file("/workspace/copied/a.py") == "x = 1\n"  # its files outlive its main process
+    assert isinstance(backend.image_digest(python_image), str)
+    with backend.start(python_image, LABELS, network=True) as box:
+        assert box.exec("cat /sys/class/net/eth0/operstate").stdout == "up\n"
+        assert backend.remove(LABELS) == 1  # a run's leftovers, found by its labels
+        box.close()  # closing one that is gone already is fine
+
+
+def folder_kind(docker_client):
+    return FolderTasks(docker_client), load_suite(str(FIXTURES / "tiny"))[0]
+
+
+def swebench_kind(docker_client, images, synthetic):  # noqa: F811
+    return SwebenchTasks(images), SwebenchTask(synthetic["instance"])
+
+
+@pytest.mark.parametrize("make", [folder_kind, swebench_kind], ids=["folder", "swebench"])
+@pytest.mark.usefixtures("python_image")
+def test_every_task_kind_prepares_sets_up_and_grades_clean_room(make, docker_client, sandboxes, images, synthetic):  # noqa: F811
+    kind, task = make(docker_client, images, synthetic) if make is swebench_kind else make(docker_client)
+    assert all(isinstance(note, str) for note in kind.prepare([task]))
+    with sandboxes.start(kind.image(task), LABELS, workdir=task.workdir) as box:
+        kind.setup(box, task)
+        assert box.exec("git status --short").exit_code == 0  # the workdir is a repository the diff is taken in
+    untouched = kind.grade(sandboxes, task, "", LABELS)
+    solved = kind.grade(sandboxes, task, task.solution_patch, LABELS)
+    assert isinstance(untouched, Verdict) and not untouched.solved
+    assert solved.solved, solved.output[-2000:]
+    kind.release(task)
+    assert not sandboxes.remove(LABELS)  # grading left no sandbox behind
