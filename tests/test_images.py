@@ -1,7 +1,9 @@
 """Image tiers: hash-tagged, reused when unchanged, and a CA bundle layered in on request."""
 
 from agentbench.sandbox.docker import DockerSandbox
-from agentbench.sandbox.images import BASE_TAG, CA_PATH, ensure_image
+from agentbench.sandbox.images import BASE_TAG, CA_PATH, ca_bundle_from_env, current_recipe_tags, ensure_image, image_exists
+
+from test_cli import agentbench
 
 
 def test_recipe_images_are_reused_when_unchanged(docker_client, python_image):
@@ -21,3 +23,13 @@ def test_ca_bundle_is_trusted_inside_images(docker_client, python_image, tmp_pat
         assert box.exec("echo $PIP_CERT $SSL_CERT_FILE").stdout.split() == [CA_PATH, CA_PATH]
         assert box.exec("python3 --version && git --version && python3 -m pytest --version").exit_code == 0
     docker_client.images.remove(tag)
+
+
+def test_prune_keeps_what_today_s_recipes_build_and_removes_the_rest(docker_client, python_image):
+    """It decides from the recipes' hashes alone, building nothing, and removes a stale tag."""
+    assert python_image in current_recipe_tags(docker_client, ca_bundle_from_env())
+    docker_client.images.get(BASE_TAG).tag("agentbench/python", "000000000000")  # an image no recipe builds today
+    done = agentbench("images", "prune")
+    assert done.returncode == 0, done.stderr
+    assert "removed agentbench/python:000000000000" in done.stdout
+    assert image_exists(docker_client, python_image) and not image_exists(docker_client, "agentbench/python:000000000000")

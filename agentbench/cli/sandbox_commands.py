@@ -56,12 +56,11 @@ def images_prune(
     """Remove recipe images that no current recipe builds (base and SWE-bench environments stay)."""
     from agentbench.paths import recipe_names
     from agentbench.sandbox.docker import docker_client
-    from agentbench.sandbox.images import ensure_image, prune_images
+    from agentbench.sandbox.images import ca_bundle_from_env, current_recipe_tags, prune_images
 
     client = docker_client()
-    recipes = [name for name in recipe_names() if name != "base"]
-    keep = {ensure_image(client, name) for name in recipes}
-    repositories = {f"agentbench/{name}" for name in recipes}
+    keep = current_recipe_tags(client, ca_bundle_from_env())  # nothing is built to decide
+    repositories = {f"agentbench/{name}" for name in recipe_names() if name != "base"}
     if instances:
         repositories |= {"agentbench/sweb.instance", "agentbench/sweb.pulled"}
     for tag in prune_images(client, repositories, keep):

@@ -60,11 +60,28 @@ def ensure_image(
     if not (recipe / "Dockerfile").is_file():
         known = ", ".join(recipe_names())
         raise UserError(f"No image recipe {name!r} (sandboxes/{name}/Dockerfile); known: {known}.")
-    base_id = client.images.get(base).id
-    tag = f"agentbench/{name}:{content_hash(base_id.encode(), *_recipe_bytes(recipe))}"
+    tag = recipe_tag(client, name, base)
     if not image_exists(client, tag):
         build_image(client, tag, _tar_folder(recipe), {"BASE_IMAGE": base}, progress)
     return tag
+
+
+def recipe_tag(client: docker.DockerClient, name: str, base: str) -> str:
+    """The tag recipe `name` builds to over the `base` image present: a hash of both."""
+    return f"agentbench/{name}:{content_hash(client.images.get(base).id.encode(), *_recipe_bytes(sandboxes_dir() / name))}"
+
+
+def current_recipe_tags(client: docker.DockerClient, ca_bundle: Path | None) -> set[str]:
+    """The tags today's recipes build to, without building anything (none while their base
+    image is missing): what `images prune` keeps."""
+    base = f"agentbench/base:{BASE_RELEASE}"
+    if not image_exists(client, base):
+        return set()
+    if ca_bundle is not None:
+        base = _ca_layer_tag(client, base, ca_bundle.read_bytes())
+        if not image_exists(client, base):
+            return set()
+    return {recipe_tag(client, name, base) for name in recipe_names() if name != "base"}
 
 
 def ensure_base(client: docker.DockerClient, release: str = BASE_RELEASE, ca_bundle: Path | None = None,
@@ -123,10 +140,14 @@ def prune_images(client: docker.DockerClient, repositories: set[str], keep: set[
     return removed
 
 
+def _ca_layer_tag(client, base: str, ca: bytes) -> str:
+    return f"agentbench/base-ca:{content_hash(client.images.get(base).id.encode(), ca)}"
+
+
 def _ensure_ca_layer(client, base: str, ca_bundle: Path, progress: Progress) -> str:
     """A layer over `base` that trusts the CA bundle for apt, pip, git and curl."""
     ca = ca_bundle.read_bytes()
-    tag = f"agentbench/base-ca:{content_hash(client.images.get(base).id.encode(), ca)}"
+    tag = _ca_layer_tag(client, base, ca)
     if image_exists(client, tag):
         return tag
     env = " ".join(f"{k}={CA_PATH}" for k in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO"))
