@@ -218,3 +218,17 @@ def test_sampling_settings_and_server_extras_reach_the_server(serve):
     ModelCaller(endpoint, RetryPolicy(), threading.BoundedSemaphore(1), False).complete([HumanMessage("hi")], [])
     sent = server.requests[0]
     assert (sent["temperature"], sent["seed"], sent["max_tokens"], sent["top_k"], sent["min_p"]) == (0.2, 7, 64, 20, 0.05)
+
+
+def test_token_counts_no_tokenizer_could_produce_are_set_aside(serve):
+    """A server that under-reports to look cheap (1 token for 4,000 characters) gets its counts
+    set aside as unknown, never summed into a cost; believable counts are kept as they came."""
+    server = serve(Script([Reply(content="x" * 400, prompt_tokens=1, completion_tokens=1)]))
+    cheap = caller(server, stream=False).complete([HumanMessage("y" * 4000)], [])
+    assert not cheap.usage_reported
+    assert cheap.usage_problem == "the server counted 1 prompt tokens for 4000 characters, fewer than any tokenizer could"
+    server = serve(Script([Reply(content="x" * 400, prompt_tokens=1000, completion_tokens=90)]))
+    honest = caller(server, stream=False).complete([HumanMessage("y" * 4000)], [])
+    assert honest.usage_reported and honest.usage_problem is None
+    server = serve(Script([Reply(content="x" * 400, prompt_tokens=1000, completion_tokens=0)]))
+    assert "0 completion tokens for 400 characters" in caller(server, stream=True).complete([HumanMessage("y" * 4000)], []).usage_problem

@@ -126,7 +126,7 @@ class AgentLoop:
         step = _step_from(completion, len(self.steps), self.phase)
         step.call_problem = call_problem(reply, tools, answer_ends)
         if elided:
-            step.note = f"elided {elided} old tool outputs to fit the context window"
+            step.note = "; ".join(filter(None, [step.note, f"elided {elided} old tool outputs to fit the context window"]))
         self.steps.append(step)
         self.meter.charge(step)
         if not wants_tools(reply):
@@ -159,7 +159,7 @@ class AgentLoop:
 
 def _step_from(completion: Completion, index: int, phase: str) -> Step:
     reply = completion.message
-    usage = reply.usage_metadata or {}
+    usage = (reply.usage_metadata or {}) if completion.usage_problem is None else {}  # counts that cannot be true are not counted
     calls = [{"name": c["name"], "args": c["args"]} for c in reply.tool_calls]
     calls += [{"name": c["name"], "args": c["args"], "error": c.get("error")} for c in reply.invalid_tool_calls]
     return Step(
@@ -175,6 +175,7 @@ def _step_from(completion: Completion, index: int, phase: str) -> Step:
         ttft_s=completion.ttft_s,
         retries=completion.retries,
         usage_reported=completion.usage_reported,
+        note=f"token counts set aside as unknown: {completion.usage_problem}" if completion.usage_problem else "",
     )
 
 

@@ -8,6 +8,7 @@ report zero tokens.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import quote, unquote
 
 from agentbench.models.chat_server import ChatServer, Reply, ToolCall
@@ -28,12 +29,15 @@ class BuiltinModels:
         return f"{self.server.root}/tasks/{quote(task_id, safe='/')}/epochs/{epoch}/v1"
 
     def respond(self, request: dict, route: str) -> Reply:
+        """The baseline's reply; baselines run no tokenizer, so they count no tokens."""
         task, _, epoch = route.removeprefix("tasks/").rpartition("/epochs/")
         if request.get("model") == "oracle":
-            return oracle_reply(request, self.solutions.get(unquote(task)))
-        if request.get("model") == "redteam":
-            return redteam_reply(request, int(epoch or 0))
-        return noop_reply(request)
+            reply = oracle_reply(request, self.solutions.get(unquote(task)))
+        elif request.get("model") == "redteam":
+            reply = redteam_reply(request, int(epoch or 0))
+        else:
+            reply = noop_reply(request)
+        return replace(reply, prompt_tokens=0, completion_tokens=0)
 
     def __enter__(self) -> BuiltinModels:
         self.server.start()

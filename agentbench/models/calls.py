@@ -22,6 +22,7 @@ from agentbench.models.endpoint import Endpoint, chat_model
 from agentbench.models.profiles import RetryPolicy
 
 RETRY_STATUSES = {408, 409, 429}  # and every 5xx
+MAX_CHARS_PER_TOKEN = 32  # more than any tokenizer packs into one token, even a run of spaces
 
 
 @dataclass
@@ -34,11 +35,32 @@ class Completion:
     queue_s: float = 0.0
     ttft_s: float | None = None
     retries: list[dict] = field(default_factory=list)
+    usage_problem: str | None = None  # why the server's counts cannot be true, when they cannot
 
     @property
     def usage_reported(self) -> bool:
-        """Whether the server said how many tokens the call took (else they are unknown, not zero)."""
-        return self.message.usage_metadata is not None
+        """Whether the server said how many tokens the call took, believably (else they are
+        unknown, not zero)."""
+        return self.message.usage_metadata is not None and self.usage_problem is None
+
+
+def implausible_usage(messages: list[AnyMessage], message: AIMessage) -> str | None:
+    """Why a reply's token counts cannot be true, if they cannot: fewer tokens than the text sent
+    or received could be written in (a server under-reporting to look cheap)."""
+    usage = message.usage_metadata
+    if usage is None:
+        return None
+    sent = sum(len(_text(m.content)) for m in messages)
+    received = (len(_text(message.content)) + sum(len(json.dumps(c["args"])) for c in message.tool_calls)
+                + sum(len(c.get("args") or "") for c in message.invalid_tool_calls))
+    for kind, tokens, chars in (("prompt", usage["input_tokens"], sent), ("completion", usage["output_tokens"], received)):
+        if tokens * MAX_CHARS_PER_TOKEN < chars:
+            return f"the server counted {tokens} {kind} tokens for {chars} characters, fewer than any tokenizer could"
+    return None
+
+
+def _text(content) -> str:
+    return content if isinstance(content, str) else json.dumps(content)
 
 
 class Streaming:
@@ -94,11 +116,13 @@ def describe(exc: BaseException) -> str:
 class ModelCaller:
     """Calls one endpoint for one attempt; `gate` caps the calls in flight to the endpoint."""
 
-    def __init__(self, endpoint: Endpoint, policy: RetryPolicy, gate: threading.Semaphore, stream: bool | Streaming = True):
+    def __init__(self, endpoint: Endpoint, policy: RetryPolicy, gate: threading.Semaphore, stream: bool | Streaming = True,
+                 check_usage: bool = True):
         self.endpoint = endpoint
         self.policy = policy
         self.gate = gate
         self.streaming = stream if isinstance(stream, Streaming) else Streaming(stream)
+        self.check_usage = check_usage  # off for the built-in baselines, which count no tokens
 
     def complete(self, messages: list[AnyMessage], tools: list[dict], seconds_left: float | None = None) -> Completion:
         """The reply to `messages`, retried within the policy and the seconds left."""
@@ -127,7 +151,8 @@ class ModelCaller:
             context = isinstance(exc, openai.BadRequestError) and "context" in str(exc).lower()
             raise ModelCallFailed(f"{describe(exc)}{tries}: {exc}", retries, context_exceeded=context) from exc
         model_s = time.monotonic() - started - queued[0]
-        return Completion(message, model_s, queued[0], ttft, retries)
+        problem = implausible_usage(messages, message) if self.check_usage else None
+        return Completion(message, model_s, queued[0], ttft, retries, problem)
 
     def _wait(self, state: RetryCallState, deadline: float | None) -> float:
         jittered = wait_random_exponential(multiplier=self.policy.initial_wait_s, max=self.policy.max_wait_s)(state)

@@ -10,7 +10,7 @@ import json
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
@@ -33,8 +33,8 @@ class Reply:
 
     content: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    prompt_tokens: int | None = None  # None: about one per four characters, as a tokenizer would count
+    completion_tokens: int | None = None
     delay_s: float = 0.0
     status: int = 200
     retry_after_s: float | None = None  # sent as Retry-After with a failure status
@@ -86,6 +86,19 @@ class ChatServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def counted(reply: Reply, request: dict) -> Reply:
+    """The reply with the token counts it leaves unset filled in: a character count over four,
+    so that a scripted model's usage is as believable as a real server's."""
+    def tokens(text: str) -> int:
+        return max(1, -(-len(text) // 4))
+
+    sent = "".join(m["content"] if isinstance(m.get("content"), str) else json.dumps(m.get("content"))
+                   for m in request.get("messages") or [])
+    written = (reply.content or "") + "".join(call.arguments_json() for call in reply.tool_calls)
+    return replace(reply, prompt_tokens=tokens(sent) if reply.prompt_tokens is None else reply.prompt_tokens,
+                   completion_tokens=tokens(written) if reply.completion_tokens is None else reply.completion_tokens)
 
 
 def completion_body(reply: Reply, model: str) -> dict:
@@ -172,7 +185,7 @@ def _handler_for(server: ChatServer) -> type[BaseHTTPRequestHandler]:
                 server.in_flight += 1
                 server.peak_in_flight = max(server.peak_in_flight, server.in_flight)
             try:
-                reply = server.respond(request, route)
+                reply = counted(server.respond(request, route), request)
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
             finally:

@@ -71,7 +71,8 @@ class RunModels:
     def access(self, profile: ModelProfile, task_id: str, epoch: int) -> ModelAccess:
         """What one attempt's scaffold may use of its model."""
         endpoint = self.endpoint(profile, task_id, epoch)
-        caller = ModelCaller(endpoint, profile.retry, self.gates[profile.name], self.streaming[profile.name])
+        caller = ModelCaller(endpoint, profile.retry, self.gates[profile.name], self.streaming[profile.name],
+                             check_usage=profile.provider != "builtin")
         return ModelAccess(
             complete=caller.complete,
             context_window=profile.context_tokens(),
