@@ -89,4 +89,5 @@ def forecast(cells: list[tuple[str, str, str]], history: History, profiles: dict
         "tokens": round(sum(c["prompt_tokens"] + c["completion_tokens"] for c in configs.values())),
         "cost_usd": None if any(cost is None for cost in costs) else sum(costs),
         "wall_hours": wall_hours,
+        "workers": workers,
     }

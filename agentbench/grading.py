@@ -12,6 +12,7 @@ from agentbench.contracts import (
     ContainerExited,
     DiskQuotaExceeded,
     Sandbox,
+    SandboxError,
     SandboxFactory,
     TestCounts,
     Verdict,
@@ -128,12 +129,16 @@ class TaskValidation:
 
 
 def validate_task(sandboxes: SandboxFactory, image: str, task: Task) -> TaskValidation:
-    """Grade the empty patch and the reference solution of one task."""
+    """Grade the empty patch and the reference solution of one task; a sandbox or grader that
+    fails says so under the task's name."""
     labels = {"agentbench.role": "validate"}
     try:
         untouched = grade(sandboxes, image, task, "", labels=labels)
+        solution = task.solution_patch
+        reference = grade(sandboxes, image, task, solution, labels=labels) if solution is not None else None
     except BrokenTask as exc:
         return TaskValidation(task.id, None, None, broken=str(exc))
-    solution = task.solution_patch
-    reference = grade(sandboxes, image, task, solution, labels=labels) if solution is not None else None
+    except (GraderError, SandboxError) as exc:
+        return TaskValidation(task.id, None, None, broken=f"it could not be checked: the sandbox or grader failed "
+                                                         f"({str(exc).strip() or exc.__class__.__name__})")
     return TaskValidation(task.id, untouched, reference)

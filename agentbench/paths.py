@@ -27,8 +27,9 @@ def tasks_dir() -> Path:
     return Path(os.environ.get("AGENTBENCH_TASKS", project_root() / "tasks"))
 
 
-def results_dir() -> Path:
-    """Run outputs (database, logs, reports); made on first use."""
+def results_dir(create: bool = True) -> Path:
+    """Run outputs (database, logs, reports); made on first use unless `create` is False."""
     path = Path(os.environ.get("AGENTBENCH_RESULTS", "results"))
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path

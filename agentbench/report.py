@@ -15,7 +15,6 @@ from agentbench.metrics import (
     broken_tasks,
     config_summary,
     main_effects,
-    paired_comparison,
     pareto_frontier,
     server_load,
 )
@@ -110,51 +109,6 @@ def attempts_csv(report: dict) -> str:
     return buffer.getvalue()
 
 
-def comparisons(baseline_rows: list[dict], candidate_rows: list[dict], broken: set[str] = frozenset()) -> list[dict]:
-    """Paired comparisons of the configurations two runs share (or of their only ones), on the
-    tasks that are not `broken`."""
-    def by_config(rows):
-        groups: dict[tuple[str, str], list[dict]] = {}
-        for row in rows:
-            groups.setdefault((row["model"], row["agent"]), []).append(row)
-        return groups
-
-    base, cand = by_config(baseline_rows), by_config(candidate_rows)
-    pairs = [(key, key) for key in base if key in cand]
-    if not pairs and len(base) == 1 and len(cand) == 1:
-        pairs = [(next(iter(base)), next(iter(cand)))]
-    return [
-        {"baseline": "/".join(b), "candidate": "/".join(c), **paired_comparison(base[b], cand[c], broken)}
-        for b, c in pairs
-    ]
-
-
-def render_comparison(results: list[dict], alpha: float, console: Console) -> None:
-    table = Table(title=f"paired comparison (McNemar exact, alpha {alpha:g})")
-    for column in ("baseline", "candidate", "tasks", "rate", "regressed", "improved", "p", "cost/solved change [95% CI]"):
-        table.add_column(column)
-    for r in results:
-        interval = r["cost_per_solved_change_ci95"]
-        change = "n/a" if r["cost_per_solved_change_usd"] is None else f"{r['cost_per_solved_change_usd']:+.4f}"
-        if interval:
-            change += f" [{interval[0]:+.4f}, {interval[1]:+.4f}]"
-        table.add_row(
-            r["baseline"], r["candidate"], str(r["tasks"]), f"{_pct(r['baseline_rate'])} -> {_pct(r['candidate_rate'])}",
-            str(len(r["regressed"])), str(len(r["improved"])), f"{r['p_value']:.3g}", change,
-        )
-    console.print(table)
-    for r in results:
-        if r["regressed"]:
-            console.print(f"regressed ({r['candidate']}): {', '.join(r['regressed'])}", highlight=False, markup=False)
-        if r["broken_left_out"]:
-            console.print(f"left out as broken tasks: {', '.join(r['broken_left_out'])}", highlight=False, markup=False)
-
-
-def significant_regression(result: dict, alpha: float) -> bool:
-    """The candidate solves significantly fewer of the shared tasks."""
-    return result["p_value"] < alpha and len(result["regressed"]) > len(result["improved"])
-
-
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
@@ -198,17 +152,25 @@ def render_table(report: dict, console: Console) -> None:
 
 
 def render_forecast(forecast: dict, console: Console) -> None:
-    """What a run would take, from earlier runs of the same profiles (agentbench.estimate)."""
+    """What a run would take, from earlier runs of the same profiles (agentbench.estimate). A
+    configuration without history shows `unknown`, never zero; one with some says how many of
+    its attempts its numbers leave out."""
     table = Table(title=f"forecast for {forecast['attempts']} attempt(s), from earlier runs")
-    for column in ("model", "agent", "attempts", "history", "tokens", "cost", "attempt hours"):
+    for column in ("model", "agent", "attempts", "history", "tokens", "cost", "attempt-hours"):
         table.add_column(column, justify="left" if column in ("model", "agent") else "right")
     for c in forecast["configs"]:
-        history = f"{c['basis']} attempts" if c["unknown"] < c["attempts"] else "none"
-        table.add_row(c["model"], c["agent"], str(c["attempts"]), history, _count(c["prompt_tokens"] + c["completion_tokens"]),
-                      _usd(c["cost_usd"]), f"{c['attempt_s'] / 3600:.2f}")
+        if c["unknown"] == c["attempts"]:
+            table.add_row(c["model"], c["agent"], str(c["attempts"]), "none", "unknown", "unknown", "unknown")
+            continue
+        left_out = f" (+{c['unknown']} unknown)" if c["unknown"] else ""
+        table.add_row(c["model"], c["agent"], str(c["attempts"]), f"{c['basis']} attempts",
+                      _count(c["prompt_tokens"] + c["completion_tokens"]) + left_out, _usd(c["cost_usd"]) + left_out,
+                      f"{c['attempt_s'] / 3600:.2f}{left_out}")
     console.print(table)
     cost = "unknown (a profile has no prices)" if forecast["cost_usd"] is None else f"${forecast['cost_usd']:.4f}"
-    console.print(f"in all: {_count(forecast['tokens'])} tokens, {cost}, {forecast['wall_hours']:.2f} h of wall time", highlight=False)
+    attempt_hours = sum(c["attempt_s"] for c in forecast["configs"]) / 3600
+    console.print(f"in all: {_count(forecast['tokens'])} tokens, {cost}, {attempt_hours:.2f} attempt-hours, that is "
+                  f"{forecast['wall_hours']:.2f} h of wall time at {forecast['workers']} at once", highlight=False)
     if forecast["unknown"]:
         console.print(f"[yellow]{forecast['unknown']} attempt(s) have no earlier run of their model and agent: "
                       "they are left out of these numbers[/]", highlight=False)

@@ -23,6 +23,7 @@ class RunSpec(BaseModel):
     agents: list[str] = Field(default_factory=lambda: ["fast"], description="Agent scaffold names.")
     suites: list[str] = Field(default_factory=lambda: ["multistep"], description="Suite names or folders.")
     tasks: list[str] = Field(default_factory=list, description="Only these task ids (empty: all).")
+    limit: int | None = Field(None, gt=0, description="Only the first N tasks of the suites, in order.")
     epochs: int = Field(1, gt=0, description="Attempts per (task, model, agent).")
     workers: int = Field(2, gt=0, description="Attempts running at once.")
     infra_retries: int = Field(1, ge=0, description="Times an attempt that ended in a sandbox or grader failure is tried again.")

@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 from datetime import datetime, timezone
+from pathlib import Path
 
 from sqlalchemy import inspect, make_url, text
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -172,17 +173,24 @@ def attempt_id(run: str, task: str, model: str, agent: str, epoch: int) -> str:
 
 
 def database_url() -> str:
-    return os.environ.get("AGENTBENCH_DB") or f"sqlite:///{results_dir() / 'agentbench.db'}"
+    return os.environ.get("AGENTBENCH_DB") or f"sqlite:///{results_dir(create=False) / 'agentbench.db'}"
 
 
-def open_store(url: str | None = None):
+def open_store(url: str | None = None, must_exist: bool = False):
     """An engine with the tables created and an older schema brought up to date; a bad URL, a
-    locked file, a server that does not answer or a store from a newer agentbench is one sentence."""
+    locked file, a server that does not answer or a store from a newer agentbench is one sentence.
+    With `must_exist` (commands that only read), a SQLite file that is not there is one sentence
+    too, rather than a new empty store."""
     url = url or database_url()
     shown = shown_url(url)
     try:
         engine = _engine(url)
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            path = Path(engine.url.database)
+            if must_exist and not path.exists():
+                raise UserError(f"No store at {path.resolve()}: run this in the folder you ran `agentbench run` in, or point "
+                                "AGENTBENCH_RESULTS (or AGENTBENCH_DB) at the store.")
+            path.parent.mkdir(parents=True, exist_ok=True)
             _check_not_locked(shown, engine.url.database)
         with engine.begin() as connection:
             _lock_schema(connection)

@@ -9,11 +9,11 @@ from agentbench.tasks import load_suite
 
 
 def load_tasks(spec: RunSpec) -> list:
-    """Every task of the spec's suites, filtered by its task ids."""
+    """Every task of the spec's suites, filtered by its task ids, the first `limit` of them."""
     tasks: list = []
     for suite in spec.suites:
         if is_instance_suite(suite):
             tasks += [SwebenchTask(instance, spec.hints) for instance in load_instances(suite, spec.tasks or None)]
         else:
             tasks += load_suite(suite, spec.tasks or None)
-    return tasks
+    return tasks[:spec.limit] if spec.limit else tasks

@@ -172,3 +172,9 @@ def test_a_self_hosted_model_without_enough_gpus_stops_before_any_work():
     assert done.stderr.strip() == (
         "error: Model profile 'llama3-70b' needs 4 GPU(s) to serve and this machine has 0; "
         "point it at a running server instead with --base-url (make: BASE_URL=http://host:8000/v1).")
+
+
+def test_limit_takes_the_first_tasks_of_the_suites():
+    done = agentbench("run", "--model", "oracle", "--suite", "multistep", "--limit", "3", "--epochs", "2", "--estimate")
+    assert done.returncode == 0, done.stderr
+    assert "forecast for 6 attempt(s)" in done.stdout

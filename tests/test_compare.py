@@ -2,6 +2,9 @@
 
 import csv
 import io
+import os
+import subprocess
+import sys
 
 import pytest
 from sqlmodel import Session
@@ -90,3 +93,38 @@ def test_the_report_prints_deviations_and_flagged_attempts(engine):
     assert "flagged: pallets__flask-1 m/fast#0 (history_lookup)" in done.stdout
     document = agentbench("report", "flagged", "--json", "-").stdout
     assert '"history_lookup"' in document and "Python 3.9 (bullseye) is used" in document
+
+
+def test_compare_names_the_configurations_it_could_not_pair(engine):
+    store_run(engine, "old", {t: True for t in TASKS})
+    store_run(engine, "new", {t: True for t in TASKS})
+    with Session(engine) as session:  # a second configuration, in the candidate run only
+        session.add(AttemptRow(id="other", run="new", task=TASKS[0], model="other", agent="minimal", epoch=0, solved=False,
+                               status="unsolved", stop_reason="submitted", started_at=utcnow()))
+        session.commit()
+    done = agentbench("compare", "old", "new")
+    assert done.returncode == 0, done.stderr
+    assert "warning: not compared (only in candidate run new): other/minimal" in done.stderr
+    assert "only in baseline" not in done.stderr
+
+
+def test_reading_from_a_folder_without_a_store_says_where_it_looked_and_creates_nothing(engine, tmp_path):
+    """`runs` or `report` run from the wrong folder must not open a new empty store and show nothing."""
+    store_run(engine, "kept", {"suite/t": True})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    clean = {key: value for key, value in os.environ.items() if key not in ("AGENTBENCH_DB", "AGENTBENCH_RESULTS")}
+    for command in (["runs"], ["report", "kept"]):
+        done = subprocess.run([sys.executable, "-m", "agentbench", *command], capture_output=True, text=True, cwd=elsewhere,
+                              env=clean)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert done.stderr.startswith(f"error: No store at {elsewhere / 'results' / 'agentbench.db'}: run this in the folder")
+    assert not any(elsewhere.iterdir())
+    assert "kept" in agentbench("runs").stdout  # where the store is, it is read as before
+
+
+def test_export_refuses_a_run_that_is_not_swebench(engine, tmp_path):
+    store_run(engine, "folders", {"multistep/csv-totals": True})
+    done = agentbench("export", "folders", "--predictions", str(tmp_path / "p.jsonl"))
+    assert done.returncode == 2 and not (tmp_path / "p.jsonl").exists()
+    assert "Run 'folders' is not a SWE-bench run (its suites: none); predictions files are for SWE-bench instances." in done.stderr

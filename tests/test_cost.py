@@ -76,16 +76,18 @@ def run_priced(engine, docker_client, server, name, epochs, max_cost):
 
 @pytest.mark.usefixtures("python_image")
 def test_a_capped_run_starts_nothing_that_would_pass_the_cap_and_says_so(engine, docker_client, scripted_server):
-    server = scripted_server([Reply(content="I am done.", prompt_tokens=100_000, completion_tokens=0)])
+    server = scripted_server([Reply(content="Done.", prompt_tokens=100_000, completion_tokens=5)])
     assert run_priced(engine, docker_client, server, "capped", epochs=6, max_cost=0.25) == "capped"
     attempts = run_attempts(engine, "capped")
-    assert [a.cost_usd for a in attempts] == [pytest.approx(0.1)] * 2  # a third would have made $0.30
+    assert [a.cost_usd for a in attempts] == [pytest.approx(0.10001)] * 2  # a third would have made $0.30
     report = build_report(get_run(engine, "capped"), attempts)
     assert report["status"] == "capped"
     assert any("cost cap of $0.25 was reached: 4 attempt(s) not started, $0.2000 spent" in note for note in report["notes"])
 
-    assert run_priced(engine, docker_client, server, "capped", epochs=6, max_cost=1.0) == "completed"
+    resumed = agentbench("run", "--resume", "capped", "--max-cost", "1")  # as the note and Ctrl-C say: nothing else repeated
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert sorted(a.epoch for a in run_attempts(engine, "capped")) == list(range(6))
+    assert get_run(engine, "capped").status == "completed"
 
 
 def test_estimate_forecasts_from_earlier_runs_and_runs_nothing(tmp_path, engine):
@@ -96,12 +98,16 @@ def test_estimate_forecasts_from_earlier_runs_and_runs_nothing(tmp_path, engine)
             session.add(row)
         session.commit()
     models = tmp_path / "models.yaml"
-    models.write_text(yaml.safe_dump({"priced": {"provider": "openai", "model": "x", "base_url": "http://127.0.0.1:9/v1",
-                                                 "prices": {"input_per_mtok": 1.0, "output_per_mtok": 2.0}}}))
-    done = agentbench("run", "--model", "priced", "--models-file", str(models), "--suite", TINY, "--epochs", "5",
+    priced = {"provider": "openai", "model": "x", "base_url": "http://127.0.0.1:9/v1",
+              "prices": {"input_per_mtok": 1.0, "output_per_mtok": 2.0}}
+    models.write_text(yaml.safe_dump({"priced": priced, "fresh": priced}))
+    done = agentbench("run", "--model", "priced,fresh", "--models-file", str(models), "--suite", TINY, "--epochs", "5",
                       "--workers", "2", "--run", "planned", "--estimate")
     assert done.returncode == 0, done.stderr
-    assert "in all: 500,000 tokens, $0.5000, 0.50 h of wall time" in done.stdout
+    assert "in all: 500,000 tokens, $0.5000, 1.00 attempt-hours, that is 0.50 h of wall time at 2 at once" in done.stdout
     assert "3 attempts" in done.stdout
+    [fresh] = [line for line in done.stdout.splitlines() if "fresh" in line]
+    assert fresh.count("unknown") == 3 and "$0" not in fresh  # no history: unknown, never free
+    assert "5 attempt(s) have no earlier run of their model and agent" in done.stdout
     with Session(engine) as session:
         assert session.get(RunRow, "planned") is None

@@ -5,7 +5,9 @@ import shutil
 import pytest
 from conftest import FIXTURES
 
+from agentbench.contracts import SandboxError
 from agentbench.errors import UserError
+from agentbench.grading import validate_task
 from agentbench.tasks import load_suite
 
 
@@ -70,3 +72,16 @@ def test_bad_yaml_and_missing_workspace(tmp_path):
 def test_suite_that_does_not_exist():
     with pytest.raises(UserError, match=r"Suite 'no-such-suite' is neither a folder nor a suite under .* \(known: .*multistep"):
         load_suite("no-such-suite")
+
+
+class FailingSandboxes:
+    """A sandbox backend whose engine fails without a word."""
+
+    def start(self, image, labels, network=False, workdir="/workspace"):
+        raise SandboxError("")
+
+
+def test_validation_names_the_task_when_its_sandbox_fails():
+    [task] = load_suite(str(FIXTURES / "tiny"))
+    checked = validate_task(FailingSandboxes(), "agentbench/python:any", task)
+    assert (checked.task, checked.problem) == ("tiny/add-numbers", "it could not be checked: the sandbox or grader failed (SandboxError)")

@@ -24,7 +24,7 @@ def report(
     from agentbench.report import attempts_csv, build_report, render_table
     from agentbench.store import get_run, open_store, run_attempts, run_servers
 
-    engine = open_store()
+    engine = open_store(must_exist=True)
     row = get_run(engine, run_name)
     rows = run_attempts(engine, row.name)
     document = build_report(row, rows, run_servers(engine, row.name))
@@ -56,20 +56,16 @@ def compare(
     """Per-task paired comparison of two runs; exit 1 when the candidate is significantly worse.
 
     Warns when the runs' lock records differ in more than the factor under test."""
+    from agentbench.comparison import comparisons, render_comparison, significant_regression, unpaired
     from agentbench.lock import comparison_warnings
-    from agentbench.report import (
-        build_report,
-        comparisons,
-        render_comparison,
-        significant_regression,
-    )
+    from agentbench.report import build_report
     from agentbench.store import get_run, open_store, run_attempts
 
     factors = split_values(factor)
     unknown = sorted(set(factors) - set(GROUPS))
     if unknown:
         raise UserError(f"Unknown --factor {', '.join(unknown)}; known: {', '.join(GROUPS)}.")
-    engine = open_store()
+    engine = open_store(must_exist=True)
     documents = [build_report(get_run(engine, name), run_attempts(engine, name)) for name in (baseline, candidate)]
     broken = set(documents[0]["broken_tasks"]) | set(documents[1]["broken_tasks"])
     results = comparisons(documents[0]["attempts"], documents[1]["attempts"], broken)
@@ -78,6 +74,10 @@ def compare(
     pairs = [(r["baseline"], r["candidate"]) for r in results]
     for line in comparison_warnings(documents[0]["lock"], documents[1]["lock"], pairs, factors):
         err_console.print(line, highlight=False)
+    for side, configs in unpaired(documents[0]["attempts"], documents[1]["attempts"], results).items():
+        if configs:
+            run = baseline if side == "baseline" else candidate
+            err_console.print(f"warning: not compared (only in {side} run {run}): {', '.join(configs)}", highlight=False)
     render_comparison(results, alpha, console)
     if any(significant_regression(r, alpha) for r in results):
         err_console.print(f"regression: {candidate} solves significantly fewer tasks than {baseline} (alpha {alpha:g})")
@@ -95,7 +95,7 @@ def show(
     from agentbench.report import trajectory_text
     from agentbench.store import attempt_steps, get_run, open_store, run_attempts
 
-    engine = open_store()
+    engine = open_store(must_exist=True)
     get_run(engine, run_name)
     matches = [a for a in run_attempts(engine, run_name)
                if task_id in (a.task, a.task.split("/", 1)[-1])
@@ -114,7 +114,7 @@ def runs() -> None:
 
     from agentbench.store import list_runs, open_store, run_attempts
 
-    engine = open_store()
+    engine = open_store(must_exist=True)
     table = Table("run", "status", "created", "attempts")
     for row in list_runs(engine):
         table.add_row(row.name, row.status, row.created_at.strftime("%Y-%m-%d %H:%M"), str(len(run_attempts(engine, row.name))))
@@ -130,10 +130,14 @@ def export(
 ) -> None:
     """Write a SWE-bench run's patches as official predictions, to re-grade with swebench's harness."""
     from agentbench.store import get_run, open_store, run_attempts
+    from agentbench.swebench.instances import is_instance_suite
     from agentbench.swebench.predictions import run_predictions, write_predictions
 
-    engine = open_store()
-    get_run(engine, run_name)
+    engine = open_store(must_exist=True)
+    suites = json.loads(get_run(engine, run_name).spec_json or "{}").get("suites") or []
+    if not any(is_instance_suite(suite) for suite in suites):
+        raise UserError(f"Run {run_name!r} is not a SWE-bench run (its suites: {', '.join(suites) or 'none'}); "
+                        "predictions files are for SWE-bench instances.")
     written = run_predictions(run_attempts(engine, run_name), model, agent, epoch)
     write_predictions(written, predictions)
     err_console.print(f"wrote {len(written)} predictions to {predictions}")

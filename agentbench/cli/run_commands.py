@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -39,6 +40,7 @@ def run(
     image_builds: Optional[int] = typer.Option(None, "--image-builds", min=1, help="SWE-bench: image builds running at once (default 2)."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", min=0, help="USD the whole run may spend; no attempt starts that would pass it."),
     estimate: bool = typer.Option(False, "--estimate", help="Forecast tokens, dollars and hours from earlier runs, and run nothing."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N tasks of the suites."),
 ) -> None:
     """Run every combination of model, agent and task; print the summary at the end.
 
@@ -64,22 +66,25 @@ def run(
 
     if spec_file and model:
         raise UserError("Give either --spec FILE or --model (with the other matrix flags), not both.")
+    stored_profiles: dict = {}
     if spec_file:
         spec = load_spec(spec_file)
     elif model:
         budget = Budget(steps=max_steps, seconds=max_seconds, tokens=max_tokens, dollars=max_dollars)
         spec = RunSpec(models=split_values(model), agents=split_values(agent), suites=split_values(suite),
                        tasks=split_values(task), epochs=epochs, budget=budget)
+    elif resume:
+        spec, stored_profiles = resumed(resume)
     else:
         raise UserError("Say which model(s) to run: --model PROFILE (see `agentbench models`) or --spec FILE.")
     overrides = {"name": resume or run_name, "workers": workers, "base_url": base_url, "repos": repos, "images": images,
                  "hints": hints or None, "prune_images": prune_images or None, "network": network or None,
-                 "max_cost": max_cost, "image_builds": image_builds}
+                 "max_cost": max_cost, "image_builds": image_builds, "limit": limit}
     try:
         spec = RunSpec.model_validate({**spec.model_dump(), **{key: value for key, value in overrides.items() if value is not None}})
     except ValidationError as exc:
         raise UserError(f"{field_problem(exc)}.") from None
-    profiles_by_name = load_profiles(models_file)
+    profiles_by_name = {**load_profiles(models_file), **stored_profiles}
     profiles = [get_profile(m, profiles_by_name) for m in spec.models]
     tasks = load_tasks(spec)
     check_suite_ids(tasks)
@@ -91,6 +96,18 @@ def run(
         return
     engine = run_spec(spec, profiles, tasks)
     render_table(build_report(get_run(engine, spec.name), run_attempts(engine, spec.name), run_servers(engine, spec.name)), console)
+
+
+def resumed(name: str):
+    """The stored spec of run `name` and the profiles it ran with, so that `--resume NAME` alone
+    (or with what it changes, such as --max-cost) goes on as the run began."""
+    from agentbench.models.profiles import ModelProfile
+    from agentbench.spec import RunSpec
+    from agentbench.store import get_run, open_store
+
+    row = get_run(open_store(must_exist=True), name)
+    profiles = {key: ModelProfile.model_validate({**fields, "name": key}) for key, fields in json.loads(row.profiles_json or "{}").items()}
+    return RunSpec.model_validate_json(row.spec_json), profiles
 
 
 def run_spec(spec, profiles: list, tasks: list):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
@@ -49,11 +49,14 @@ def tasks(
     client = docker_client()
     sandboxes = DockerSandboxes(client)
     images_by_name = {name: ensure_image(client, name, progress=print_status) for name in {t.spec.image for t in loaded}}
-    with ThreadPoolExecutor(workers) as pool:
-        results = list(pool.map(lambda t: validate_task(sandboxes, images_by_name[t.spec.image], t), loaded))
+    results = []
+    with ThreadPoolExecutor(workers) as pool:  # each task's line as soon as it is proven
+        for done in as_completed([pool.submit(validate_task, sandboxes, images_by_name[t.spec.image], t) for t in loaded]):
+            r = done.result()
+            results.append(r)
+            mark = f"[red]BROKEN[/] {r.task}: {r.problem}" if r.problem else f"[green]ok[/]     {r.task}"
+            console.print(f"{mark}  ({len(results)}/{len(loaded)})", highlight=False)
     broken = [r for r in results if r.problem]
-    for r in results:
-        console.print(f"[red]BROKEN[/] {r.task}: {r.problem}" if r.problem else f"[green]ok[/]     {r.task}", highlight=False)
     console.print(f"{len(results) - len(broken)} of {len(results)} tasks valid")
     if broken:
         raise typer.Exit(1)
