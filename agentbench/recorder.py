@@ -80,6 +80,27 @@ class RunRecorder:
             session.add(row)
             session.commit()
 
+    def drop_notes(self, prefix: str) -> None:
+        """Drop the run's notes that start with `prefix` (what a resumed run no longer holds)."""
+        with Session(self.engine) as session:
+            row = session.get(RunRow, self.run)
+            row.notes_json = json.dumps([note for note in json.loads(row.notes_json or "[]") if not note.startswith(prefix)])
+            session.add(row)
+            session.commit()
+
+    def delete(self) -> int:
+        """Remove the run and everything recorded of it; how many attempts it had."""
+        with Session(self.engine) as session:
+            ids = list(session.exec(select(AttemptRow.id).where(AttemptRow.run == self.run)))
+            servers = list(session.exec(select(ServerRow.id).where(ServerRow.run == self.run)))
+            session.exec(delete(StepRow).where(StepRow.attempt_id.in_(ids)))
+            session.exec(delete(ServerSampleRow).where(ServerSampleRow.server_id.in_(servers)))
+            session.exec(delete(ServerRow).where(ServerRow.run == self.run))
+            session.exec(delete(AttemptRow).where(AttemptRow.run == self.run))
+            session.exec(delete(RunRow).where(RunRow.name == self.run))
+            session.commit()
+        return len(ids)
+
     def lock(self) -> dict:
         """The run's lock record as stored ({} when none is)."""
         with Session(self.engine) as session:

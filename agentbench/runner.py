@@ -38,6 +38,7 @@ from agentbench.store import (
 from agentbench.task_kinds import FolderTasks
 
 RETRIED_STOPS = {"sandbox_error", "grader_error"}  # model calls have their own retries
+CAP_NOTE = "the run's cost cap of"  # how the note on a reached cap begins
 STOP_GRACE_S = 5.0  # how long an interrupted run waits for attempts in flight to notice
 
 
@@ -109,6 +110,7 @@ class Runner:
         self.left = Counter(attempt.task.id for attempt in attempts)
         profiles = {p.name: p.model_dump(mode="json", exclude={"name"}) for p in self.profiles}
         self.recorder.start(self.spec.model_dump_json(), json.dumps(profiles), notes)
+        self.recorder.drop_notes(CAP_NOTE)  # an earlier session's cap; this one notes its own if it is reached
 
     def run(self) -> str:
         """Run every pending attempt; returns the run's final status."""
@@ -130,7 +132,7 @@ class Runner:
             raise
         status = "capped" if self.cap and self.cap.hit else "completed"
         if status == "capped":
-            self.recorder.add_notes([f"the run's cost cap of ${self.cap.max_usd:g} was reached: {self.cap.not_started} attempt(s) "
+            self.recorder.add_notes([f"{CAP_NOTE} ${self.cap.max_usd:g} was reached: {self.cap.not_started} attempt(s) "
                                      f"not started, ${self.cap.spent_usd:.4f} spent; resume with a higher --max-cost to run them"])
         self._finish(status)
         return status

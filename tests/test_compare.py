@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 from test_cli import agentbench
 
-from agentbench.store import AttemptRow, RunRow, attempt_id, utcnow
+from agentbench.store import AttemptRow, RunRow, StepRow, attempt_id, get_run, list_runs, run_attempts, utcnow
 
 
 def store_run(engine, name, solved_by_task, model="m", agent="fast", cost=0.01):
@@ -128,3 +128,18 @@ def test_export_refuses_a_run_that_is_not_swebench(engine, tmp_path):
     done = agentbench("export", "folders", "--predictions", str(tmp_path / "p.jsonl"))
     assert done.returncode == 2 and not (tmp_path / "p.jsonl").exists()
     assert "Run 'folders' is not a SWE-bench run (its suites: none); predictions files are for SWE-bench instances." in done.stderr
+
+
+def test_delete_removes_a_run_and_all_it_recorded_after_asking(engine):
+    store_run(engine, "gone", {"suite/t": True})
+    store_run(engine, "stays", {"suite/t": True})
+    with Session(engine) as session:
+        session.add(StepRow(attempt_id=attempt_id("gone", "suite/t", "m", "fast", 0), index=0))
+        session.commit()
+    refused = subprocess.run([sys.executable, "-m", "agentbench", "delete", "gone"], input="n\n", capture_output=True, text=True)
+    assert refused.returncode == 1 and get_run(engine, "gone")
+    done = agentbench("delete", "gone", "--yes")
+    assert done.returncode == 0 and "removed run gone (1 attempts)" in done.stderr
+    assert [row.name for row in list_runs(engine)] == ["stays"] and len(run_attempts(engine, "stays")) == 1
+    with Session(engine) as session:
+        assert not session.exec(select(StepRow)).all()

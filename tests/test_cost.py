@@ -88,6 +88,7 @@ def test_a_capped_run_starts_nothing_that_would_pass_the_cap_and_says_so(engine,
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert sorted(a.epoch for a in run_attempts(engine, "capped")) == list(range(6))
     assert get_run(engine, "capped").status == "completed"
+    assert not any("$0.25" in note for note in build_report(get_run(engine, "capped"), run_attempts(engine, "capped"))["notes"])
 
 
 def test_estimate_forecasts_from_earlier_runs_and_runs_nothing(tmp_path, engine):

@@ -24,7 +24,7 @@ app.add_typer(images_app, name="images")
 app.add_typer(sandbox_app, name="sandbox")
 
 for command in (run_commands.run, result_commands.report, result_commands.compare, result_commands.show,
-                result_commands.runs, task_commands.tasks, result_commands.export, task_commands.grade,
+                result_commands.runs, result_commands.delete, task_commands.tasks, result_commands.export, task_commands.grade,
                 model_commands.models, model_commands.serve):
     app.command()(command)
 images_app.command("list")(sandbox_commands.images_list)

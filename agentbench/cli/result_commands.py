@@ -141,3 +141,18 @@ def export(
     written = run_predictions(run_attempts(engine, run_name), model, agent, epoch)
     write_predictions(written, predictions)
     err_console.print(f"wrote {len(written)} predictions to {predictions}")
+
+
+def delete(
+    run_name: str = typer.Argument(..., metavar="RUN", help="Run name."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask first."),
+) -> None:
+    """Remove a run and everything recorded of it (attempts, steps, server records)."""
+    from agentbench.recorder import RunRecorder
+    from agentbench.store import get_run, open_store, run_attempts
+
+    engine = open_store(must_exist=True)
+    get_run(engine, run_name)
+    if not yes and not typer.confirm(f"Remove run {run_name} and its {len(run_attempts(engine, run_name))} attempt(s)?"):
+        raise typer.Exit(1)
+    err_console.print(f"removed run {run_name} ({RunRecorder(engine, run_name).delete()} attempts)")
