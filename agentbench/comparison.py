@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agentbench.metrics import paired_comparison
+from agentbench.report import percent
 
 
 def by_config(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
@@ -39,7 +40,7 @@ def render_comparison(results: list[dict], alpha: float, console: Console) -> No
         if interval:
             change += f" [{interval[0]:+.4f}, {interval[1]:+.4f}]"
         table.add_row(
-            r["baseline"], r["candidate"], str(r["tasks"]), f"{_pct(r['baseline_rate'])} -> {_pct(r['candidate_rate'])}",
+            r["baseline"], r["candidate"], str(r["tasks"]), f"{percent(r['baseline_rate'])} -> {percent(r['candidate_rate'])}",
             str(len(r["regressed"])), str(len(r["improved"])), f"{r['p_value']:.3g}", change,
         )
     console.print(table)
@@ -60,7 +61,3 @@ def unpaired(baseline_rows: list[dict], candidate_rows: list[dict], results: lis
     paired = {("baseline", r["baseline"]) for r in results} | {("candidate", r["candidate"]) for r in results}
     return {side: sorted("/".join(key) for key in by_config(rows) if (side, "/".join(key)) not in paired)
             for side, rows in (("baseline", baseline_rows), ("candidate", candidate_rows))}
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"

@@ -138,7 +138,6 @@ class RunRecorder:
 
     def add_server(self, row: ServerRow) -> int:
         """Store a server session of the run; its id."""
-        row.run = self.run
         with Session(self.engine) as session:
             session.add(row)
             session.commit()

@@ -109,7 +109,7 @@ def attempts_csv(report: dict) -> str:
     return buffer.getvalue()
 
 
-def _pct(value: float | None) -> str:
+def percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
@@ -124,7 +124,7 @@ def render_table(report: dict, console: Console) -> None:
         graded = c["attempts"] - c["errors"]
         table.add_row(
             model, c["agent"], f"{c['solved']}/{graded}", _rate(c), str(c["tampered"]), _errors(c), _seconds(c["wall_s_median"]),
-            _count(c["tokens_per_solved"]), _count(c["output_tokens_per_s"]), _pct(c["valid_tool_call_share"]),
+            _count(c["tokens_per_solved"]), _count(c["output_tokens_per_s"]), percent(c["valid_tool_call_share"]),
             _usd(c["cost_usd"]), _usd(c["cost_per_solved_usd"]),
             _frontier(c),
         )
@@ -193,8 +193,8 @@ def server_line(server: dict) -> str:
         parts = [f"vLLM {server['vllm_version'] or ''} for {server['model']} ({origin}): {server['gpu_s']:.0f} GPU-s on {server['gpus']} GPU(s)"]
     if load["samples"]:
         parts.append(f"running {_count(load['running_mean'])} mean / {_count(load['running_peak'])} peak, "
-                     f"waiting {_count(load['waiting_mean'])}, KV cache {_pct(load['kv_cache_usage_mean'])}, "
-                     f"prefix hits {_pct(load['prefix_cache_hit_rate'])} ({load['samples']} samples)")
+                     f"waiting {_count(load['waiting_mean'])}, KV cache {percent(load['kv_cache_usage_mean'])}, "
+                     f"prefix hits {percent(load['prefix_cache_hit_rate'])} ({load['samples']} samples)")
     return "; ".join(parts)
 
 

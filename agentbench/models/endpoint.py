@@ -52,9 +52,14 @@ def check_reachable(endpoint: Endpoint, profile_name: str) -> dict:
     return served_facts(endpoint, response)
 
 
+def plain_request(endpoint: Endpoint) -> dict:
+    """The one-token chat request the harness checks an endpoint with."""
+    return {"model": endpoint.model, "messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 1}
+
+
 def probe_chat(endpoint: Endpoint) -> str | None:
     """None when the endpoint answers a plain one-token chat request; else what failed, in a few words."""
-    body = {"model": endpoint.model, "messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 1}
+    body = plain_request(endpoint)
     try:
         response = httpx.post(f"{endpoint.base_url}/chat/completions", json=body, timeout=min(endpoint.timeout_s, 30),
                               headers={"Authorization": f"Bearer {endpoint.api_key}"})
@@ -66,8 +71,7 @@ def probe_chat(endpoint: Endpoint) -> str | None:
 def streams_usage(endpoint: Endpoint) -> bool | None:
     """Whether a streamed reply from the endpoint carries its token usage when asked for it (some
     servers send it only unstreamed); None when the endpoint did not answer the question."""
-    body = {"model": endpoint.model, "messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 1,
-            "stream": True, "stream_options": {"include_usage": True}}
+    body = {**plain_request(endpoint), "stream": True, "stream_options": {"include_usage": True}}
     headers = {"Authorization": f"Bearer {endpoint.api_key}"}
     try:
         with httpx.stream("POST", f"{endpoint.base_url}/chat/completions", json=body, headers=headers,
