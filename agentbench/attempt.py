@@ -29,6 +29,7 @@ from agentbench.contracts import (
 )
 from agentbench.grading import BrokenTask, GraderError, read_or_none
 from agentbench.lookups import GIT_TRACE_PATH, TRACE_SETUP, traced_git_commands
+from agentbench.models.route import ModelRoute
 from agentbench.store import utcnow
 from agentbench.workspace import WorkspaceRejected, workspace_diff
 
@@ -42,7 +43,7 @@ class AttemptJob:
     kind: TaskKind
     sandboxes: SandboxFactory
     agent: str
-    model: ModelAccess
+    model: ModelRoute
     budget: Budget
     labels: dict[str, str]
     network: bool = False
@@ -98,10 +99,11 @@ def run_attempt(job: AttemptJob, on_step: OnStep = lambda step: None) -> Attempt
 def _run_scaffold(job: AttemptJob, box, on_step: OnStep) -> AttemptStopped:
     agent = get_agent(job.agent)
     budget = job.budget.for_task(job.task.limits, agent.step_cap)
+    model = job.model.access()
     try:
-        agent.run(job.task.prompt, box, job.model, budget, on_step)
+        agent.run(job.task.prompt, box, model, budget, on_step)
     except AttemptStopped as stop:
-        return judged_model_error(stop, job.model) if stop.reason == "model_error" else stop
+        return judged_model_error(stop, model) if stop.reason == "model_error" else stop
     raise RuntimeError(f"agent {job.agent} returned without a stop reason")
 
 

@@ -30,7 +30,8 @@ from agentbench.runner import Runner
 from agentbench.sandbox.docker import DockerSandbox, DockerSandboxes, docker_client
 from agentbench.sandbox.images import ensure_image
 from agentbench.spec import RunSpec
-from agentbench.store import AttemptRow, open_store, run_attempts
+from agentbench.store import AttemptRow, run_attempts
+from agentbench.store_open import open_store
 from agentbench.suites import load_tasks
 
 TARGETS = {"lifecycle_ratio": ("<=", 1.3), "exec_ratio": ("<=", 1.2), "overhead_share": ("<", 0.05),

@@ -198,6 +198,9 @@ class AttemptStopped(Exception):
         self.reason = reason
         self.detail = detail
 
+    def __reduce__(self):
+        return AttemptStopped, (self.reason, self.detail)
+
 
 @dataclass
 class Step:

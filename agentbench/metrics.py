@@ -7,7 +7,6 @@ from statistics import median as _median
 from typing import Iterable, Sequence
 
 from agentbench.intervals import (
-    bootstrap_interval,
     clustered_rate_interval,
     quantile,
     task_bootstrap_interval,
@@ -158,15 +157,6 @@ def mean_over_tasks(counts: dict[str, tuple[int, int]], estimator, k: int) -> fl
     return sum(values) / len(values) if values else None
 
 
-def mcnemar_exact(regressed: int, improved: int) -> float:
-    """Two-sided exact McNemar p-value: a binomial test of the discordant pairs against 1/2."""
-    n = regressed + improved
-    if n == 0:
-        return 1.0
-    tail = sum(math.comb(n, i) for i in range(min(regressed, improved) + 1)) / 2**n
-    return min(1.0, 2 * tail)
-
-
 def pareto_frontier(points: dict[str, tuple[float | None, float | None]]) -> dict[str, str | None]:
     """For named (rate, cost) points, higher rate and lower cost being better: each point's
     dominating point, or None for the points on the frontier. Points with an unknown rate
@@ -203,48 +193,6 @@ def tokens_per_solved_of(attempts: Sequence[dict]) -> float | None:
 def wall_per_solved_of(attempts: Sequence[dict]) -> float | None:
     """Total agent wall time over solved attempts, for a sample of attempts."""
     return per_solved(sum(a["wall_s"] for a in attempts), sum(1 for a in attempts if a["solved"]))
-
-
-def paired_comparison(baseline: Sequence[dict], candidate: Sequence[dict], broken: Iterable[str] = ()) -> dict:
-    """Per-task comparison of two configurations on the tasks both attempted, leaving out
-    `broken` tasks (no verdict on them says anything about an agent).
-
-    A task counts as solved by a configuration when at least half of its graded epochs were.
-    """
-    base, cand = per_task(baseline), per_task(candidate)
-    shared = sorted(set(base) & set(cand) - set(broken))
-
-    def solved(counts, task):
-        n, c = counts[task]
-        return 2 * c >= n
-
-    regressed = [t for t in shared if solved(base, t) and not solved(cand, t)]
-    improved = [t for t in shared if solved(cand, t) and not solved(base, t)]
-    base_rate = rate(sum(solved(base, t) for t in shared), len(shared))
-    cand_rate = rate(sum(solved(cand, t) for t in shared), len(shared))
-    tasks = set(shared)
-    base_cost = cost_per_solved_of([a for a in baseline if a["task"] in tasks])
-    cand_cost = cost_per_solved_of([a for a in candidate if a["task"] in tasks])
-    pairs = [([a for a in baseline if a["task"] == t], [a for a in candidate if a["task"] == t]) for t in shared]
-
-    def cost_change(sample):
-        b = cost_per_solved_of([a for pair in sample for a in pair[0]])
-        c = cost_per_solved_of([a for pair in sample for a in pair[1]])
-        return None if b is None or c is None else c - b
-
-    return {
-        "tasks": len(shared),
-        "broken_left_out": sorted(set(base) & set(cand) & set(broken)),
-        "baseline_rate": base_rate,
-        "candidate_rate": cand_rate,
-        "regressed": regressed,
-        "improved": improved,
-        "p_value": mcnemar_exact(len(regressed), len(improved)),
-        "baseline_cost_per_solved_usd": base_cost,
-        "candidate_cost_per_solved_usd": cand_cost,
-        "cost_per_solved_change_usd": None if base_cost is None or cand_cost is None else cand_cost - base_cost,
-        "cost_per_solved_change_ci95": bootstrap_interval(pairs, cost_change),
-    }
 
 
 def anytime_curve(attempts: Sequence[dict], key: str) -> list[tuple[float, float]]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from agentbench.errors import UserError
 from agentbench.report import attempt_record
-from agentbench.store import get_run, open_store, run_attempts
+from agentbench.store import get_run, run_attempts
+from agentbench.store_open import open_store
 
 
 def load(run: str | None = None, db: str | None = None):

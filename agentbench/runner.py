@@ -193,7 +193,7 @@ class Runner:
                 self.cap.spend(key, spent_before + (token_cost_usd(profile, *tokens) or 0.0))
 
         job = AttemptJob(attempt.task, self.kinds[attempt.task.kind], self.sandboxes, attempt.agent,
-                         self.models.access(profile, attempt.task.id, attempt.epoch), self.spec.budget, self.labels,
+                         self.models.route(profile, attempt.task.id, attempt.epoch), self.spec.budget, self.labels,
                          attempt.task.network or self.spec.network)
         result = run_attempt(job, on_step)
         if self.stopping.is_set():

@@ -13,7 +13,8 @@ import docker
 
 from agentbench.contracts import Sandbox, SandboxFactory, Verdict
 from agentbench.grading import grade
-from agentbench.sandbox.images import Progress, ensure_image
+from agentbench.sandbox.docker import docker_client
+from agentbench.sandbox.images import Progress, ensure_image, quiet
 from agentbench.tasks import Task
 from agentbench.workspace import prepare_workspace
 
@@ -21,9 +22,14 @@ from agentbench.workspace import prepare_workspace
 class FolderTasks:
     """Task folders: a recipe image under sandboxes/, the workspace copied in, the check run."""
 
-    def __init__(self, client: docker.DockerClient, ca_bundle: Path | None = None, progress: Progress = lambda line: None):
+    def __init__(self, client: docker.DockerClient, ca_bundle: Path | None = None, progress: Progress = quiet):
         self.client, self.ca_bundle, self.progress = client, ca_bundle, progress
         self.images: dict[str, str] = {}
+
+    def __reduce__(self):
+        """Sent to another process, it runs attempts in the images prepared here, on the engine
+        that process's environment names."""
+        return _folder_tasks_elsewhere, (self.ca_bundle, self.images)
 
     def prepare(self, tasks: list[Task]) -> list[str]:
         for name in sorted({task.spec.image for task in tasks}):
@@ -41,3 +47,9 @@ class FolderTasks:
 
     def release(self, task: Task) -> None:
         pass
+
+
+def _folder_tasks_elsewhere(ca_bundle: Path | None, images: dict[str, str]) -> FolderTasks:
+    kinds = FolderTasks(docker_client(), ca_bundle)
+    kinds.images = dict(images)
+    return kinds

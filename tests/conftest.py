@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from agentbench.models.chat_server import ChatServer, Reply
-from agentbench.store import open_store
+from agentbench.store_open import open_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -2,17 +2,24 @@
 backend named in agentbench.sandbox.backends, and each kind of task the CLI serves. A new
 backend or task kind passes these before anything else runs on it."""
 
-import pytest
+import multiprocessing
+import time
 
-from agentbench.contracts import ContainerExited, Verdict
+import pytest
+from conftest import FIXTURES
+from test_swebench_run import images, synthetic  # noqa: F401  (fixtures: a synthetic SWE-bench instance)
+
+from agentbench.attempt import AttemptJob, run_attempt
+from agentbench.contracts import Budget, ContainerExited, Verdict
+from agentbench.models.builtin import BuiltinModels
+from agentbench.models.endpoint import Endpoint
+from agentbench.models.profiles import ModelProfile
+from agentbench.models.route import Gate, ModelRoute
 from agentbench.sandbox.backends import BACKENDS, sandbox_factory
 from agentbench.swebench.task import SwebenchTask
 from agentbench.swebench.task_kind import SwebenchTasks
 from agentbench.task_kinds import FolderTasks
 from agentbench.tasks import load_suite
-
-from conftest import FIXTURES
-from test_swebench_run import images, synthetic  # noqa: F401  (fixtures: a synthetic SWE-bench instance)
 
 LABELS = {"agentbench.run": "conformance"}
 
@@ -44,7 +51,10 @@ def test_every_sandbox_backend_runs_commands_moves_files_and_cleans_up(backend, 
         assert box.exec("cat /sys/class/net/eth0/operstate").exit_code != 0  # no network unless asked
         box.exec("kill 1", timeout=5)
         with pytest.raises(ContainerExited):
-            box.exec("true")
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:  # the engine sees the main process gone within moments, not at once
+                box.exec("true")
+                time.sleep(0.2)
         box.revive()
         assert box.read_file("/workspace/copied/a.py") == "x = 1\n"  # its files outlive its main process
     assert isinstance(backend.image_digest(python_image), str)
@@ -76,3 +86,24 @@ def test_every_task_kind_prepares_sets_up_and_grades_clean_room(make, docker_cli
     assert solved.solved, solved.output[-2000:]
     kind.release(task)
     assert not sandboxes.remove(LABELS)  # grading left no sandbox behind
+
+
+@pytest.mark.parametrize("make", [folder_kind, swebench_kind], ids=["folder", "swebench"])
+@pytest.mark.usefixtures("python_image")
+def test_an_attempt_of_every_task_kind_runs_in_another_process(make, docker_client, sandboxes, images, synthetic):  # noqa: F811
+    """An attempt is a plain value in and out: sent to a fresh interpreter (nothing shared but
+    what it carries), it runs there and its result comes back."""
+    kind, task = make(docker_client, images, synthetic) if make is swebench_kind else make(docker_client)
+    kind.prepare([task])
+    results = {}
+    with BuiltinModels({task.id: task.solution_patch}) as builtin, multiprocessing.get_context("spawn").Pool(1) as elsewhere:
+        for baseline in ("oracle", "noop"):
+            profile = ModelProfile(name=baseline, provider="builtin", model=baseline)
+            route = ModelRoute(profile, Endpoint(builtin.base_url(task.id), baseline, "none"), Gate(baseline, 1), False, "travel")
+            job = AttemptJob(task, kind, sandboxes, "minimal", route, Budget(), LABELS)
+            results[baseline] = elsewhere.apply(run_attempt, (job,))
+    oracle, noop = results["oracle"], results["noop"]
+    assert oracle.verdict.solved and oracle.stop.reason == "submitted" and oracle.patch.strip(), oracle.stop.detail
+    assert not noop.verdict.solved and noop.patch == ""
+    assert oracle.steps and oracle.wall_s > 0 and oracle.image == kind.image(task)
+    assert not sandboxes.remove(LABELS)  # the other process removed what it started

@@ -2,6 +2,7 @@
 
 import pytest
 
+from agentbench.comparison import mcnemar_exact, paired_comparison
 from agentbench.intervals import (
     bootstrap_interval,
     clustered_rate_interval,
@@ -13,10 +14,8 @@ from agentbench.metrics import (
     broken_tasks,
     config_summary,
     main_effects,
-    mcnemar_exact,
     median,
     output_tokens_per_second,
-    paired_comparison,
     pareto_frontier,
     pass_at_k,
     pass_hat_k,

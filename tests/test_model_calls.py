@@ -162,16 +162,19 @@ def test_a_model_too_slow_for_its_call_time_fails_the_attempt_in_the_rate_and_th
 def test_profiles_on_one_endpoint_share_one_connection_cap():
     from agentbench.models.endpoint import endpoint_for
     from agentbench.models.profiles import ModelProfile
-    from agentbench.models.run_models import endpoint_gates
+    from agentbench.models.route import endpoint_gates, forget, shared_gate
 
     same = [ModelProfile(name=name, provider="openai", model=name, base_url="http://gpu-box:8000/v1", max_connections=cap)
             for name, cap in (("a", 4), ("b", 2))]
     other = ModelProfile(name="c", provider="openai", model="c", base_url="http://other:8000/v1", max_connections=3)
     baseline = ModelProfile(name="oracle", provider="builtin", model="oracle")
-    gates = endpoint_gates([*same, other, baseline], {p.name: endpoint_for(p) for p in (*same, other)})
+    gates = {name: shared_gate("run-1", gate) for name, gate in
+             endpoint_gates([*same, other, baseline], {p.name: endpoint_for(p) for p in (*same, other)}).items()}
     assert gates["a"] is gates["b"] and gates["c"] is not gates["a"] and gates["oracle"] not in (gates["a"], gates["c"])
     taken = [gates["a"].acquire(blocking=False) for _ in range(3)]
     assert taken == [True, True, False]  # the smaller cap of the two profiles holds for both
+    forget("run-1")
+    assert shared_gate("run-1", endpoint_gates(same, {p.name: endpoint_for(p) for p in same})["a"]).acquire(blocking=False)
 
 
 def test_a_model_still_streaming_when_its_time_runs_out_is_a_timeout_not_an_endless_call(serve):

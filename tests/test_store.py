@@ -24,15 +24,8 @@ from sqlmodel import Session
 from test_cli import agentbench
 
 from agentbench.errors import UserError
-from agentbench.store import (
-    SCHEMA_VERSION,
-    MetaRow,
-    RunRow,
-    get_run,
-    open_store,
-    run_attempts,
-    utcnow,
-)
+from agentbench.store import MetaRow, RunRow, get_run, run_attempts, utcnow
+from agentbench.store_open import SCHEMA_VERSION, open_store
 
 
 def create_version_one_store(url: str) -> None:

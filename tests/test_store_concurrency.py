@@ -14,10 +14,10 @@ from agentbench.store import (
     StepRow,
     attempt_id,
     attempt_steps,
-    open_store,
     run_attempts,
     utcnow,
 )
+from agentbench.store_open import open_store
 
 ATTEMPTS, STEPS = 50, 3
 

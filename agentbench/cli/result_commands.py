@@ -22,7 +22,8 @@ def report(
 ) -> None:
     """The report of a run: a table, and JSON, CSV or HTML on request."""
     from agentbench.report import attempts_csv, build_report, render_table
-    from agentbench.store import get_run, open_store, run_attempts, run_servers
+    from agentbench.store import get_run, run_attempts, run_servers
+    from agentbench.store_open import open_store
 
     engine = open_store(must_exist=True)
     row = get_run(engine, run_name)
@@ -56,10 +57,16 @@ def compare(
     """Per-task paired comparison of two runs; exit 1 when the candidate is significantly worse.
 
     Warns when the runs' lock records differ in more than the factor under test."""
-    from agentbench.comparison import comparisons, render_comparison, significant_regression, unpaired
+    from agentbench.comparison import (
+        comparisons,
+        render_comparison,
+        significant_regression,
+        unpaired,
+    )
     from agentbench.lock import comparison_warnings
     from agentbench.report import build_report
-    from agentbench.store import get_run, open_store, run_attempts
+    from agentbench.store import get_run, run_attempts
+    from agentbench.store_open import open_store
 
     factors = split_values(factor)
     unknown = sorted(set(factors) - set(GROUPS))
@@ -93,7 +100,8 @@ def show(
 ) -> None:
     """Print one attempt's trajectory: every model call, tool call and result, and the grader's verdict."""
     from agentbench.report import trajectory_text
-    from agentbench.store import attempt_steps, get_run, open_store, run_attempts
+    from agentbench.store import attempt_steps, get_run, run_attempts
+    from agentbench.store_open import open_store
 
     engine = open_store(must_exist=True)
     get_run(engine, run_name)
@@ -112,7 +120,8 @@ def runs() -> None:
     """The runs in the store, newest first."""
     from rich.table import Table
 
-    from agentbench.store import list_runs, open_store, run_attempts
+    from agentbench.store import list_runs, run_attempts
+    from agentbench.store_open import open_store
 
     engine = open_store(must_exist=True)
     table = Table("run", "status", "created", "attempts")
@@ -129,7 +138,8 @@ def export(
     epoch: int = typer.Option(0, "--epoch", help="Which epoch's patches."),
 ) -> None:
     """Write a SWE-bench run's patches as official predictions, to re-grade with swebench's harness."""
-    from agentbench.store import get_run, open_store, run_attempts
+    from agentbench.store import get_run, run_attempts
+    from agentbench.store_open import open_store
     from agentbench.swebench.instances import is_instance_suite
     from agentbench.swebench.predictions import run_predictions, write_predictions
 
@@ -149,7 +159,8 @@ def delete(
 ) -> None:
     """Remove a run and everything recorded of it (attempts, steps, server records)."""
     from agentbench.recorder import RunRecorder
-    from agentbench.store import get_run, open_store, run_attempts
+    from agentbench.store import get_run, run_attempts
+    from agentbench.store_open import open_store
 
     engine = open_store(must_exist=True)
     get_run(engine, run_name)

@@ -55,13 +55,8 @@ def run(
     from agentbench.report import build_report, render_forecast, render_table
     from agentbench.runner import check_suite_ids, pending_attempts
     from agentbench.spec import RunSpec, load_spec
-    from agentbench.store import (
-        attempts_of_models,
-        get_run,
-        open_store,
-        run_attempts,
-        run_servers,
-    )
+    from agentbench.store import attempts_of_models, get_run, run_attempts, run_servers
+    from agentbench.store_open import open_store
     from agentbench.suites import load_tasks
 
     if spec_file and model:
@@ -103,7 +98,8 @@ def resumed(name: str):
     (or with what it changes, such as --max-cost) goes on as the run began."""
     from agentbench.models.profiles import ModelProfile
     from agentbench.spec import RunSpec
-    from agentbench.store import get_run, open_store
+    from agentbench.store import get_run
+    from agentbench.store_open import open_store
 
     row = get_run(open_store(must_exist=True), name)
     profiles = {key: ModelProfile.model_validate({**fields, "name": key}) for key, fields in json.loads(row.profiles_json or "{}").items()}
@@ -123,7 +119,7 @@ def run_spec(spec, profiles: list, tasks: list):
     from agentbench.runner import Runner
     from agentbench.sandbox.backends import sandbox_factory
     from agentbench.sandbox.images import ca_bundle_from_env
-    from agentbench.store import open_store
+    from agentbench.store_open import open_store
     from agentbench.swebench.images import SwebenchImages
     from agentbench.swebench.repos import RepoSource
     from agentbench.swebench.task_kind import SwebenchTasks

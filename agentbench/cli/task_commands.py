@@ -127,7 +127,8 @@ def grade(
     from agentbench.recorder import RunRecorder
     from agentbench.report import build_report, render_table
     from agentbench.sandbox.docker import DockerSandboxes, docker_client
-    from agentbench.store import get_run, open_store, run_attempts
+    from agentbench.store import get_run, run_attempts
+    from agentbench.store_open import open_store
     from agentbench.swebench.instances import load_instances
     from agentbench.swebench.predictions import grade_predictions, load_predictions
 

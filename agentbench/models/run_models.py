@@ -1,33 +1,30 @@
 """A run's models: endpoints checked or servers started, one cap on concurrent calls per
-endpoint, whether replies are streamed, the built-in baselines; and, for each attempt, what its
-scaffold may know of its model (ModelAccess)."""
+endpoint, whether replies are streamed, the built-in baselines; and, for each attempt, the route
+to its model (ModelRoute)."""
 
 from __future__ import annotations
 
-import threading
+import uuid
 from contextlib import ExitStack
 from typing import Callable
 
-from agentbench.contracts import ModelAccess
-from agentbench.cost import token_cost_usd
 from agentbench.models.builtin import BuiltinModels
-from agentbench.models.calls import ModelCaller, Streaming
 from agentbench.models.endpoint import (
     Endpoint,
     check_reachable,
     endpoint_for,
-    probe_chat,
     served_facts,
     streams_usage,
 )
 from agentbench.models.profiles import ModelProfile
+from agentbench.models.route import Gate, ModelRoute, endpoint_gates, forget
 from agentbench.models.serving import SELF_HOSTED, Launcher, RunServers, launcher_for
 from agentbench.recorder import RunRecorder
 
 
 class RunModels:
     """The models of one run. `check` before anything is recorded (what a user can get wrong),
-    `start` once the attempts are about to run; `access` per attempt."""
+    `start` once the attempts are about to run; `route` per attempt."""
 
     def __init__(self, profiles: list[ModelProfile], base_url: str | None, solutions: dict[str, str | None],
                  on_status: Callable[[str], None] = lambda line: None):
@@ -38,8 +35,9 @@ class RunModels:
         self.endpoints: dict[str, Endpoint] = {}
         self.launchers: dict[str, Launcher] = {}  # servers to start, per self-hosted profile without one
         self.served: dict[str, dict] = {}  # per profile: what its server reports (model id, version)
-        self.gates: dict[str, threading.BoundedSemaphore] = {}  # per profile; profiles on one endpoint share theirs
-        self.streaming: dict[str, Streaming] = {}  # per profile: streamed until a stream comes without usage
+        self.gates: dict[str, Gate] = {}  # per profile; profiles on one endpoint share theirs
+        self.streams: dict[str, bool] = {}  # per profile: whether its replies are streamed from the first call
+        self.scope = uuid.uuid4().hex  # what this run's routes share in a process
         self.builtin: BuiltinModels | None = None
 
     def check(self) -> None:
@@ -64,21 +62,15 @@ class RunModels:
             elif profile.provider in SELF_HOSTED:
                 servers.attach(profile, self.endpoints[profile.name])
         self.gates = endpoint_gates(self.profiles, self.endpoints)
-        self.streaming = {profile.name: Streaming(self._may_stream(profile)) for profile in self.profiles}
+        self.streams = {profile.name: self._may_stream(profile) for profile in self.profiles}
+        stack.callback(forget, self.scope)
         if any(p.provider == "builtin" for p in self.profiles):
             self.builtin = stack.enter_context(BuiltinModels(self.solutions))
 
-    def access(self, profile: ModelProfile, task_id: str, epoch: int) -> ModelAccess:
-        """What one attempt's scaffold may use of its model."""
-        endpoint = self.endpoint(profile, task_id, epoch)
-        caller = ModelCaller(endpoint, profile.retry, self.gates[profile.name], self.streaming[profile.name],
-                             check_usage=profile.provider != "builtin")
-        return ModelAccess(
-            complete=caller.complete,
-            context_window=profile.context_tokens(),
-            price=lambda prompt, completion, cached: token_cost_usd(profile, prompt, completion, cached),
-            endpoint_problem=lambda: probe_chat(endpoint),
-        )
+    def route(self, profile: ModelProfile, task_id: str, epoch: int) -> ModelRoute:
+        """How one attempt reaches its model."""
+        return ModelRoute(profile, self.endpoint(profile, task_id, epoch), self.gates[profile.name],
+                          self.streams[profile.name], self.scope)
 
     def endpoint(self, profile: ModelProfile, task_id: str, epoch: int) -> Endpoint:
         if profile.provider == "builtin":
@@ -97,16 +89,3 @@ class RunModels:
                            "(time to first token is not measured)")
         return reports is not False
 
-
-def endpoint_gates(profiles: list[ModelProfile], endpoints: dict[str, Endpoint]) -> dict[str, threading.BoundedSemaphore]:
-    """One cap on concurrent calls per endpoint: profiles served from the same URL share it, at
-    the smallest max_connections among them; each built-in baseline has its own."""
-    groups: dict[str, list[ModelProfile]] = {}
-    for profile in profiles:
-        key = endpoints[profile.name].base_url if profile.name in endpoints else f"builtin:{profile.name}"
-        groups.setdefault(key, []).append(profile)
-    gates = {}
-    for group in groups.values():
-        gate = threading.BoundedSemaphore(min(profile.max_connections for profile in group))
-        gates.update({profile.name: gate for profile in group})
-    return gates

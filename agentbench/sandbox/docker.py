@@ -233,6 +233,10 @@ class DockerSandboxes:
         """Sandboxes on the engine DOCKER_HOST (or the local socket) names."""
         return cls(docker_client())
 
+    def __reduce__(self):
+        """Sent to another process, it connects to the engine that process's environment names."""
+        return DockerSandboxes.connect, ()
+
     def start(self, image: str, labels: dict[str, str], network: bool = False, workdir: str = "/workspace") -> DockerSandbox:
         return DockerSandbox.start(self.client, image, labels=labels, network=network, workdir=workdir)
 

@@ -30,6 +30,10 @@ HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")  # Debian's and Ubun
 Progress = Callable[[str], None]
 
 
+def quiet(line: str) -> None:
+    """Progress nobody watches."""
+
+
 def ca_bundle_from_env() -> Path | None:
     """The CA bundle images trust besides their own: AGENTBENCH_CA_BUNDLE's (checked to exist;
     `none` for none), else the host's own bundle where it has one, so that a TLS-intercepting
@@ -49,7 +53,7 @@ def ensure_image(
     client: docker.DockerClient,
     name: str,
     ca_bundle: Path | None = None,
-    progress: Progress = lambda line: None,
+    progress: Progress = quiet,
 ) -> str:
     """The tag of image `name`, building it (and the tiers below it) only if missing; the CA
     bundle defaults to AGENTBENCH_CA_BUNDLE's."""
@@ -85,7 +89,7 @@ def current_recipe_tags(client: docker.DockerClient, ca_bundle: Path | None) -> 
 
 
 def ensure_base(client: docker.DockerClient, release: str = BASE_RELEASE, ca_bundle: Path | None = None,
-                progress: Progress = lambda line: None) -> str:
+                progress: Progress = quiet) -> str:
     """The base image of a Debian release (pulled where a registry answers, else debootstrapped
     and imported), with the CA layer on top when a bundle is given."""
     base = f"agentbench/base:{release}"

@@ -23,6 +23,7 @@ import docker.errors
 
 from agentbench.errors import UserError
 from agentbench.paths import results_dir
+from agentbench.sandbox.docker import docker_client
 from agentbench.sandbox.images import (
     Progress,
     build_image,
@@ -30,6 +31,7 @@ from agentbench.sandbox.images import (
     content_hash,
     ensure_base,
     image_exists,
+    quiet,
     tar_files,
 )
 from agentbench.swebench.instances import Instance
@@ -149,15 +151,20 @@ class SwebenchImages:
     AGENTBENCH_CA_BUNDLE's) is trusted by apt and pip during builds."""
 
     def __init__(self, client: docker.DockerClient, source: RepoSource, mode: str = "auto",
-                 ca_bundle: Path | None = None, progress: Progress = lambda line: None, build_slots: int = 2):
+                 ca_bundle: Path | None = None, progress: Progress = quiet, build_slots: int = 2):
         if mode not in IMAGE_MODES:
             raise UserError(f"--images must be one of {', '.join(IMAGE_MODES)}, not {mode!r}.")
         self.client, self.source, self.mode = client, source, mode
         self.ca_bundle, self.progress = ca_bundle or ca_bundle_from_env(), progress
-        self.slots = threading.BoundedSemaphore(build_slots)
+        self.build_slots, self.slots = build_slots, threading.BoundedSemaphore(build_slots)
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self.registry_down = threading.Event()  # `auto`: a pull failed, so build from then on
+
+    def __reduce__(self):
+        """Sent to another process, it builds there, on the engine that process's environment
+        names, with locks of its own; its progress stays unheard."""
+        return _images_elsewhere, (self.source, self.mode, self.ca_bundle, self.build_slots, self.registry_down.is_set())
 
     def check(self, instance: Instance) -> None:
         """Everything about an instance a user can get wrong, one sentence each, before any build."""
@@ -286,3 +293,10 @@ class SwebenchImages:
                 with self.slots:
                     build()
         return tag
+
+
+def _images_elsewhere(source: RepoSource, mode: str, ca_bundle: Path | None, build_slots: int, registry_down: bool) -> SwebenchImages:
+    images = SwebenchImages(docker_client(), source, mode, ca_bundle, build_slots=build_slots)
+    if registry_down:
+        images.registry_down.set()
+    return images

@@ -36,6 +36,9 @@ class RepoSource:
         self.cache = (cache or results_dir() / "swebench" / "repos").resolve()  # git runs elsewhere with these paths
         self._lock = threading.Lock()
 
+    def __reduce__(self):
+        return RepoSource, (self.root, self.cache)
+
     def describe(self, repo: str) -> str:
         return str(self._local(repo) or GITHUB.format(repo=repo))
 

@@ -22,6 +22,10 @@ class SwebenchTasks:
         self._built: dict[str, InstanceImage] = {}
         self._lock = threading.Lock()
 
+    def __reduce__(self):
+        """Sent to another process, it makes (or pulls) its instance images there."""
+        return SwebenchTasks, (self.images, self.prune)
+
     def prepare(self, tasks: list[SwebenchTask]) -> list[str]:
         for task in tasks:
             self.images.check(task.instance)
