@@ -57,15 +57,17 @@ class RunRecorder:
         self.engine = engine
         self.run = run
 
-    def start(self, spec_json: str, profiles_json: str = "{}", notes: list[str] = (), new_only: bool = False) -> None:
-        """Mark the run as running (recording it if new) with its spec and profiles; `new_only`
-        refuses a name that is taken."""
+    def start(self, spec_json: str, profiles_json: str = "{}", notes: list[str] = (), new_only: bool = False,
+              labels: dict[str, str] | None = None) -> None:
+        """Mark the run as running (recording it if new) with its spec, profiles and labels;
+        `new_only` refuses a name that is taken."""
         with Session(self.engine) as session:
             row = session.get(RunRow, self.run)
             if row is not None and new_only:
                 raise UserError(f"A run named {self.run!r} exists already; pass another --run.")
             row = row or RunRow(name=self.run, spec_json="", agentbench_version=__version__)
             row.spec_json, row.profiles_json, row.status, row.finished_at = spec_json, profiles_json, "running", None
+            row.labels_json = json.dumps(labels or {}, sort_keys=True)
             session.add(row)
             session.commit()
         self.add_notes(list(notes))

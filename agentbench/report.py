@@ -72,7 +72,7 @@ def build_report(run: RunRow, rows: list[AttemptRow], servers: list[tuple[Server
         config["anytime"] = {"wall_s": anytime_curve(group, "wall_s"), "cost_usd": anytime_curve(group, "cost_usd")}
     return {
         "run": run.name, "status": run.status, "agentbench_version": run.agentbench_version,
-        "created_at": run.created_at.isoformat(), "configs": configs,
+        "created_at": run.created_at.isoformat(), "labels": json.loads(run.labels_json or "{}"), "configs": configs,
         "effects": {factor: main_effects(attempts, factor) for factor in ("model", "agent")},
         "prices": prices_record(run),
         "servers": servers_record(list(servers)),
@@ -125,7 +125,7 @@ def render_table(report: dict, console: Console) -> None:
         table.add_row(
             model, c["agent"], f"{c['solved']}/{graded}", _rate(c), str(c["tampered"]), _errors(c), _seconds(c["wall_s_median"]),
             _count(c["tokens_per_solved"]), _count(c["output_tokens_per_s"]), percent(c["valid_tool_call_share"]),
-            _usd(c["cost_usd"]), _usd(c["cost_per_solved_usd"]),
+            usd(c["cost_usd"]), usd(c["cost_per_solved_usd"]),
             _frontier(c),
         )
     console.print(table)
@@ -138,7 +138,7 @@ def render_table(report: dict, console: Console) -> None:
     for c in report["configs"]:
         if c["retry_tokens"] or c["retry_cost_usd"]:
             console.print(f"[dim]retries: {config_label(c)} spent {_count(c['retry_tokens'])} tokens and "
-                          f"{_usd(c['retry_cost_usd'])} on tries the harness repeated (in its totals)[/]", highlight=False)
+                          f"{usd(c['retry_cost_usd'])} on tries the harness repeated (in its totals)[/]", highlight=False)
         if c["unreported_calls"]:
             console.print(f"[yellow]tokens: {c['unreported_calls']} model call(s) of {config_label(c)} came without usage from "
                           "the server; their tokens are unknown (not in the totals) and so is the cost[/]", highlight=False)
@@ -164,7 +164,7 @@ def render_forecast(forecast: dict, console: Console) -> None:
             continue
         left_out = f" (+{c['unknown']} unknown)" if c["unknown"] else ""
         table.add_row(c["model"], c["agent"], str(c["attempts"]), f"{c['basis']} attempts",
-                      _count(c["prompt_tokens"] + c["completion_tokens"]) + left_out, _usd(c["cost_usd"]) + left_out,
+                      _count(c["prompt_tokens"] + c["completion_tokens"]) + left_out, usd(c["cost_usd"]) + left_out,
                       f"{c['attempt_s'] / 3600:.2f}{left_out}")
     console.print(table)
     cost = "unknown (a profile has no prices)" if forecast["cost_usd"] is None else f"${forecast['cost_usd']:.4f}"
@@ -219,7 +219,7 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} s"
 
 
-def _usd(value: float | None) -> str:
+def usd(value: float | None) -> str:
     return "n/a" if value is None else f"${value:.4f}"
 
 

@@ -109,7 +109,7 @@ class Runner:
             notes += self.kinds[kind].prepare([task for task in tasks if task.kind == kind])
         self.left = Counter(attempt.task.id for attempt in attempts)
         profiles = {p.name: p.model_dump(mode="json", exclude={"name"}) for p in self.profiles}
-        self.recorder.start(self.spec.model_dump_json(), json.dumps(profiles), notes)
+        self.recorder.start(self.spec.model_dump_json(), json.dumps(profiles), notes, labels=self.spec.labels)
         self.recorder.drop_notes(CAP_NOTE)  # an earlier session's cap; this one notes its own if it is reached
 
     def run(self) -> str:

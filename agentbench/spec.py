@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agentbench.contracts import Budget
 from agentbench.errors import UserError, field_problem
 
+LABEL_KEY = re.compile(r"[A-Za-z0-9._-]+")
 
 class RunSpec(BaseModel):
     """One run's matrix and settings, stored with the run."""
@@ -36,6 +38,15 @@ class RunSpec(BaseModel):
     hints: bool = Field(False, description="SWE-bench: show the agent the instance's hints_text.")
     prune_images: bool = Field(False, description="SWE-bench: remove each instance image once its attempts are graded.")
     image_builds: int = Field(2, gt=0, description="SWE-bench: image builds running at once.")
+    labels: dict[str, str] = Field(default_factory=dict, description="The user's labels for the run, e.g. release: 1.4.0.")
+
+    @field_validator("labels")
+    @classmethod
+    def _label_keys(cls, labels: dict[str, str]) -> dict[str, str]:
+        for key, value in labels.items():
+            if not LABEL_KEY.fullmatch(key) or not value.strip():
+                raise ValueError(f"label {key}={value!r} needs a key of letters, digits, '.', '_' or '-' and a value")
+        return labels
 
 
 def load_spec(path: Path) -> RunSpec:

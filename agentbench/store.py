@@ -34,6 +34,7 @@ class RunRow(SQLModel, table=True):
     profiles_json: str = "{}"  # the resolved model profiles, prices and their dates included (no secrets)
     notes_json: str = "[]"  # deviations from what the tasks specify (an environment's Python, say)
     lock_json: str = "{}"  # what decided the results besides chance (agentbench.lock)
+    labels_json: str = "{}"  # the user's labels, e.g. {"release": "1.4.0"}
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
 

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -13,9 +14,10 @@ from test_cli import agentbench
 from agentbench.store import AttemptRow, RunRow, StepRow, attempt_id, get_run, list_runs, run_attempts, utcnow
 
 
-def store_run(engine, name, solved_by_task, model="m", agent="fast", cost=0.01):
+def store_run(engine, name, solved_by_task, model="m", agent="fast", cost=0.01, labels=None):
     with Session(engine) as session:
-        session.add(RunRow(name=name, spec_json="{}", agentbench_version="test", status="completed"))
+        session.add(RunRow(name=name, spec_json="{}", agentbench_version="test", status="completed",
+                           labels_json=json.dumps(labels or {})))
         for task, solved in solved_by_task.items():
             session.add(AttemptRow(
                 id=attempt_id(name, task, model, agent, 0), run=name, task=task, model=model, agent=agent, epoch=0,
@@ -136,9 +138,9 @@ def test_delete_removes_a_run_and_all_it_recorded_after_asking(engine):
     with Session(engine) as session:
         session.add(StepRow(attempt_id=attempt_id("gone", "suite/t", "m", "fast", 0), index=0))
         session.commit()
-    refused = subprocess.run([sys.executable, "-m", "agentbench", "delete", "gone"], input="n\n", capture_output=True, text=True)
+    refused = subprocess.run([sys.executable, "-m", "agentbench", "runs", "delete", "gone"], input="n\n", capture_output=True, text=True)
     assert refused.returncode == 1 and get_run(engine, "gone")
-    done = agentbench("delete", "gone", "--yes")
+    done = agentbench("runs", "delete", "gone", "--yes")
     assert done.returncode == 0 and "removed run gone (1 attempts)" in done.stderr
     assert [row.name for row in list_runs(engine)] == ["stays"] and len(run_attempts(engine, "stays")) == 1
     with Session(engine) as session:

@@ -1,5 +1,7 @@
 """Money before and during a run: forecasts from earlier runs (--estimate) and a whole run's cap (--max-cost)."""
 
+import json
+
 import pytest
 import yaml
 from conftest import FIXTURES
@@ -70,7 +72,8 @@ def test_forecast_by_hand():
 
 def run_priced(engine, docker_client, server, name, epochs, max_cost):
     profile = ModelProfile(name="priced", provider="openai", model="scripted", base_url=server.url, prices=PRICED)
-    spec = RunSpec(name=name, models=["priced"], agents=["minimal"], suites=[TINY], epochs=epochs, workers=1, max_cost=max_cost)
+    spec = RunSpec(name=name, models=["priced"], agents=["minimal"], suites=[TINY], epochs=epochs, workers=1, max_cost=max_cost,
+                   labels={"release": "1.3.0", "team": "core"})
     return Runner(spec, engine, DockerSandboxes(docker_client), [profile], load_suite(TINY)).run()
 
 
@@ -84,8 +87,10 @@ def test_a_capped_run_starts_nothing_that_would_pass_the_cap_and_says_so(engine,
     assert report["status"] == "capped"
     assert any("cost cap of $0.25 was reached: 4 attempt(s) not started, $0.2000 spent" in note for note in report["notes"])
 
-    resumed = agentbench("run", "--resume", "capped", "--max-cost", "1")  # as the note and Ctrl-C say: nothing else repeated
+    resumed = agentbench("run", "--resume", "capped", "--max-cost", "1", "--label", "release=1.4.0")  # as the note says: nothing else repeated
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert json.loads(get_run(engine, "capped").labels_json) == {"release": "1.4.0", "team": "core"}  # a flag overrides its key only
+    assert "release=1.4.0 team=core" in agentbench("runs").stdout
     assert sorted(a.epoch for a in run_attempts(engine, "capped")) == list(range(6))
     assert get_run(engine, "capped").status == "completed"
     assert not any("$0.25" in note for note in build_report(get_run(engine, "capped"), run_attempts(engine, "capped"))["notes"])

@@ -19,14 +19,18 @@ from agentbench.errors import UserError
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Evaluate agent configurations on real tasks in Docker sandboxes.")
 images_app = typer.Typer(no_args_is_help=True, help="Sandbox images: list, build, prune.")
+runs_app = typer.Typer(help="The runs in the store: list them, or `runs delete RUN`.")
 sandbox_app = typer.Typer(no_args_is_help=True, help="Sandbox containers.")
+app.add_typer(runs_app, name="runs")
 app.add_typer(images_app, name="images")
 app.add_typer(sandbox_app, name="sandbox")
 
 for command in (run_commands.run, result_commands.report, result_commands.compare, result_commands.show,
-                result_commands.runs, result_commands.delete, task_commands.tasks, result_commands.export, task_commands.grade,
+                result_commands.history, task_commands.tasks, result_commands.export, task_commands.grade,
                 model_commands.models, model_commands.serve):
     app.command()(command)
+runs_app.callback(invoke_without_command=True)(result_commands.runs)
+runs_app.command("delete")(result_commands.delete)
 images_app.command("list")(sandbox_commands.images_list)
 images_app.command("build")(sandbox_commands.images_build)
 images_app.command("prune")(sandbox_commands.images_prune)

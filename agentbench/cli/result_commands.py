@@ -1,4 +1,4 @@
-"""Reading what runs recorded: runs, report, compare, show, and SWE-bench predictions out."""
+"""Reading what runs recorded: runs, report, compare, history, show, and SWE-bench predictions out."""
 
 from __future__ import annotations
 
@@ -116,18 +116,48 @@ def show(
         typer.echo(f"\n{len(others)} more attempt(s) of this task; pick one with e.g. {others[0]}")
 
 
-def runs() -> None:
-    """The runs in the store, newest first."""
+def runs(context: typer.Context) -> None:
+    """The runs in the store, newest first (`runs delete RUN` removes one)."""
     from rich.table import Table
+    from rich.text import Text
 
     from agentbench.store import list_runs, run_attempts
     from agentbench.store_open import open_store
 
+    if context.invoked_subcommand is not None:
+        return
     engine = open_store(must_exist=True)
-    table = Table("run", "status", "created", "attempts")
+    table = Table("run", "status", "created", "attempts", "labels")
     for row in list_runs(engine):
-        table.add_row(row.name, row.status, row.created_at.strftime("%Y-%m-%d %H:%M"), str(len(run_attempts(engine, row.name))))
+        labels = " ".join(f"{key}={value}" for key, value in json.loads(row.labels_json or "{}").items())
+        table.add_row(Text(row.name), row.status, row.created_at.strftime("%Y-%m-%d %H:%M"),
+                      str(len(run_attempts(engine, row.name))), Text(labels))
     console.print(table)
+
+
+def history(
+    label: str = typer.Option(..., "--label", help="The label whose values are the releases, e.g. release."),
+    alpha: float = typer.Option(0.05, min=0, max=1, help="Significance level of a change between releases."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="Write the series as JSON to FILE, or - for stdout."),
+) -> None:
+    """Each configuration release over release: rate, cost and wall time per solved, and changes.
+
+    The releases are the values of a label the runs carry (`agentbench run ... --label
+    release=1.4.0`); each change from the release before is paired on the tasks both ran."""
+    from agentbench.history import history_of, render_history
+    from agentbench.store_open import open_store
+
+    series = history_of(open_store(must_exist=True), label, alpha)
+    if not series["releases"]:
+        raise UserError(f"No run carries the label {label!r}; label runs as you make them, e.g. "
+                        f"`agentbench run ... --label {label}=1.4.0`.")
+    text = json.dumps(series, indent=2) + "\n"
+    if json_out == "-":
+        sys.stdout.write(text)
+        return
+    if json_out:
+        Path(json_out).write_text(text)
+    render_history(series, console)
 
 
 def export(

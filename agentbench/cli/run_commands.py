@@ -41,6 +41,7 @@ def run(
     max_cost: Optional[float] = typer.Option(None, "--max-cost", min=0, help="USD the whole run may spend; no attempt starts that would pass it."),
     estimate: bool = typer.Option(False, "--estimate", help="Forecast tokens, dollars and hours from earlier runs, and run nothing."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N tasks of the suites."),
+    label: Optional[list[str]] = typer.Option(None, "--label", help="KEY=VALUE label for the run, e.g. release=1.4.0; repeat for more."),
 ) -> None:
     """Run every combination of model, agent and task; print the summary at the end.
 
@@ -75,6 +76,7 @@ def run(
     overrides = {"name": resume or run_name, "workers": workers, "base_url": base_url, "repos": repos, "images": images,
                  "hints": hints or None, "prune_images": prune_images or None, "network": network or None,
                  "max_cost": max_cost, "image_builds": image_builds, "limit": limit}
+    overrides["labels"] = {**spec.labels, **parsed_labels(label or [])} if label else None
     try:
         spec = RunSpec.model_validate({**spec.model_dump(), **{key: value for key, value in overrides.items() if value is not None}})
     except ValidationError as exc:
@@ -91,6 +93,17 @@ def run(
         return
     engine = run_spec(spec, profiles, tasks)
     render_table(build_report(get_run(engine, spec.name), run_attempts(engine, spec.name), run_servers(engine, spec.name)), console)
+
+
+def parsed_labels(flags: list[str]) -> dict[str, str]:
+    """`--label KEY=VALUE` flags as a dict, or one sentence naming the one that is not."""
+    labels = {}
+    for flag in flags:
+        key, equals, value = flag.partition("=")
+        if not equals or not key.strip() or not value.strip():
+            raise UserError(f"--label {flag!r} is not KEY=VALUE; write e.g. --label release=1.4.0.")
+        labels[key.strip()] = value.strip()
+    return labels
 
 
 def resumed(name: str):
