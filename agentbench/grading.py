@@ -58,6 +58,17 @@ def test_columns(tests: TestCounts | None) -> dict[str, int | None]:
 
 
 
+def log_tail(text: str, limit: int = OUTPUT_TAIL_CHARS) -> str:
+    """The end of a log, at most about `limit` characters, from the start of a line: what decides a
+    verdict (pytest's summary line) comes last, and a cut line reads as noise."""
+    if len(text) <= limit:
+        return text
+    tail = text[-limit:]
+    newline = tail.find("\n")
+    kept = tail[newline + 1:] if 0 <= newline < len(tail) - 1 else tail
+    return f"[{len(text) - len(kept)} earlier characters left out]\n{kept}"
+
+
 def grade(sandboxes: SandboxFactory, image: str, task: Task, patch: str, labels: dict[str, str] | None = None) -> Verdict:
     """Apply `patch` to a pristine workspace in a fresh offline container, run the check armed
     with the evidence plugin, and judge by the evidence (agentbench.evidence)."""
@@ -69,7 +80,7 @@ def grade(sandboxes: SandboxFactory, image: str, task: Task, patch: str, labels:
             box.write_file(PATCH_PATH, patch)
             applied = box.exec(f"git apply --whitespace=nowarn {PATCH_PATH}", timeout=120)
             if applied.exit_code != 0:
-                return Verdict(False, "patch_failed", applied.exit_code, applied.output[-OUTPUT_TAIL_CHARS:], time.monotonic() - started)
+                return Verdict(False, "patch_failed", applied.exit_code, log_tail(applied.output), time.monotonic() - started)
         box.copy_in(task.tests_dir, TESTS_PATH)
         for path, content in canary.files().items():
             box.write_file(path, content)
@@ -78,7 +89,7 @@ def grade(sandboxes: SandboxFactory, image: str, task: Task, patch: str, labels:
         except (ContainerExited, DiskQuotaExceeded) as exc:  # what the patched code did while the tests ran
             return Verdict(False, "failed", None, f"agentbench: {exc}", time.monotonic() - started)
         evidence = read_evidence(read_or_none(box, canary.results_file))
-    output, elapsed = check.output[-OUTPUT_TAIL_CHARS:], time.monotonic() - started
+    output, elapsed = log_tail(check.output), time.monotonic() - started
     if check.timed_out:
         return Verdict(False, "check_timeout", check.exit_code, output, elapsed)
     if check.exit_code in CANNOT_START and not evidence.loaded:

@@ -6,10 +6,8 @@ import csv
 import io
 import json
 
-from rich.console import Console
-from rich.table import Table
-
 from agentbench.cost import price_text, server_cost_usd
+from agentbench.grading import log_tail
 from agentbench.metrics import (
     anytime_curve,
     broken_tasks,
@@ -78,6 +76,7 @@ def build_report(run: RunRow, rows: list[AttemptRow], servers: list[tuple[Server
         "servers": servers_record(list(servers)),
         "notes": json.loads(run.notes_json or "[]"),
         "broken_tasks": broken_tasks(attempts),
+        "spec": json.loads(run.spec_json or "{}"),
         "lock": json.loads(run.lock_json or "{}"),
         "attempts": attempts,
     }
@@ -113,76 +112,6 @@ def percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
-def render_table(report: dict, console: Console) -> None:
-    """The per-configuration table a person reads at the end of a run."""
-    table = Table(title=f"run {report['run']} ({report['status']})")
-    for column in ("model", "agent", "solved", "rate [95% CI]", "tampered", "errors", "median wall", "tokens/solved", "out tok/s",
-                   "valid calls", "cost", "cost/solved", "frontier"):
-        table.add_column(column, justify="left" if column in ("model", "agent") else "right")
-    for c in report["configs"]:
-        model = f"{c['model']} (baseline)" if c["baseline"] else c["model"]
-        graded = c["attempts"] - c["errors"]
-        table.add_row(
-            model, c["agent"], f"{c['solved']}/{graded}", _rate(c), str(c["tampered"]), _errors(c), _seconds(c["wall_s_median"]),
-            _count(c["tokens_per_solved"]), _count(c["output_tokens_per_s"]), percent(c["valid_tool_call_share"]),
-            usd(c["cost_usd"]), usd(c["cost_per_solved_usd"]),
-            _frontier(c),
-        )
-    console.print(table)
-    for model, prices in report["prices"].items():
-        console.print(f"[dim]prices: {model} {prices['text']}[/]", highlight=False)
-    for server in report["servers"]:
-        console.print(f"[dim]{server_line(server)}[/]", highlight=False)
-    for note in report["notes"]:
-        console.print(f"[yellow]note: {note}[/]", highlight=False)
-    for c in report["configs"]:
-        if c["retry_tokens"] or c["retry_cost_usd"]:
-            console.print(f"[dim]retries: {config_label(c)} spent {_count(c['retry_tokens'])} tokens and "
-                          f"{usd(c['retry_cost_usd'])} on tries the harness repeated (in its totals)[/]", highlight=False)
-        if c["unreported_calls"]:
-            console.print(f"[yellow]tokens: {c['unreported_calls']} model call(s) of {config_label(c)} came without usage from "
-                          "the server; their tokens are unknown (not in the totals) and so is the cost[/]", highlight=False)
-    for task, why in report["broken_tasks"].items():
-        console.print(f"[red]broken task: {task}: {why}; its verdicts say nothing about the agents[/]", highlight=False)
-    for attempt in report["attempts"]:
-        if attempt["flags"]:
-            console.print(f"[yellow]flagged: {attempt['task']} {attempt['model']}/{attempt['agent']}#{attempt['epoch']} "
-                          f"({', '.join(attempt['flags'])}); read it with `agentbench show {report['run']} {attempt['task']}`[/]",
-                          highlight=False)
-
-
-def render_forecast(forecast: dict, console: Console) -> None:
-    """What a run would take, from earlier runs of the same profiles (agentbench.estimate). A
-    configuration without history shows `unknown`, never zero; one with some says how many of
-    its attempts its numbers leave out."""
-    table = Table(title=f"forecast for {forecast['attempts']} attempt(s), from earlier runs")
-    for column in ("model", "agent", "attempts", "history", "tokens", "cost", "attempt-hours"):
-        table.add_column(column, justify="left" if column in ("model", "agent") else "right")
-    for c in forecast["configs"]:
-        if c["unknown"] == c["attempts"]:
-            table.add_row(c["model"], c["agent"], str(c["attempts"]), "none", "unknown", "unknown", "unknown")
-            continue
-        left_out = f" (+{c['unknown']} unknown)" if c["unknown"] else ""
-        table.add_row(c["model"], c["agent"], str(c["attempts"]), f"{c['basis']} attempts",
-                      _count(c["prompt_tokens"] + c["completion_tokens"]) + left_out, usd(c["cost_usd"]) + left_out,
-                      f"{c['attempt_s'] / 3600:.2f}{left_out}")
-    console.print(table)
-    cost = "unknown (a profile has no prices)" if forecast["cost_usd"] is None else f"${forecast['cost_usd']:.4f}"
-    attempt_hours = sum(c["attempt_s"] for c in forecast["configs"]) / 3600
-    console.print(f"in all: {_count(forecast['tokens'])} tokens, {cost}, {attempt_hours:.2f} attempt-hours, that is "
-                  f"{forecast['wall_hours']:.2f} h of wall time at {forecast['workers']} at once", highlight=False)
-    if forecast["unknown"]:
-        console.print(f"[yellow]{forecast['unknown']} attempt(s) have no earlier run of their model and agent: "
-                      "they are left out of these numbers[/]", highlight=False)
-
-
-def _errors(config: dict) -> str:
-    """The error count and what failed: `2 (sandbox 1, grader 1)`."""
-    kinds = config.get("errors_by_kind") or {}
-    detail = ", ".join(f"{kind.removesuffix('_error')} {n}" for kind, n in kinds.items())
-    return f"{config['errors']} ({detail})" if detail else str(config["errors"])
-
-
 def server_line(server: dict) -> str:
     """One server session in a line: its time (GPU time on GPUs) and how full its batch was kept."""
     load, origin = server["load"], "started by agentbench" if server["started_by_us"] else "already running"
@@ -192,31 +121,14 @@ def server_line(server: dict) -> str:
     else:
         parts = [f"vLLM {server['vllm_version'] or ''} for {server['model']} ({origin}): {server['gpu_s']:.0f} GPU-s on {server['gpus']} GPU(s)"]
     if load["samples"]:
-        parts.append(f"running {_count(load['running_mean'])} mean / {_count(load['running_peak'])} peak, "
-                     f"waiting {_count(load['waiting_mean'])}, KV cache {percent(load['kv_cache_usage_mean'])}, "
+        parts.append(f"running {count(load['running_mean'])} mean / {count(load['running_peak'])} peak, "
+                     f"waiting {count(load['waiting_mean'])}, KV cache {percent(load['kv_cache_usage_mean'])}, "
                      f"prefix hits {percent(load['prefix_cache_hit_rate'])} ({load['samples']} samples)")
     return "; ".join(parts)
 
 
-def _frontier(config: dict) -> str:
-    """Where a configuration is Pareto-optimal: on cost, on time, both, or neither."""
-    on = [axis for axis, placed in config["frontier"].items() if placed]
-    return "+".join(on) or "-"
-
-
-def _rate(config: dict) -> str:
-    if config["rate"] is None:
-        return "-"
-    low, high = config["ci95"]
-    return f"{config['rate']:.0%} [{low:.0%}, {high:.0%}]"
-
-
-def _count(value: float | None) -> str:
+def count(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
-
-
-def _seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f} s"
 
 
 def usd(value: float | None) -> str:
@@ -253,7 +165,7 @@ def trajectory_text(attempt: AttemptRow, steps: list[StepRow], result_chars: int
     if attempt.flags:
         lines.append(f"  flagged: {attempt.flags.replace(',', ', ')}")
     if attempt.check_output:
-        lines += [f"  | {line}" for line in _clip(attempt.check_output, result_chars).splitlines()]
+        lines += [f"  | {line}" for line in log_tail(attempt.check_output, result_chars).splitlines()]
     return "\n".join(lines)
 
 

@@ -236,3 +236,21 @@ def test_swebench_is_loaded_only_when_needed_and_leaves_the_root_logger_alone():
              "assert 'swebench' in sys.modules and root.level == logging.WARNING and not root.handlers, (root.level, root.handlers)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_swebench_summary_counts_as_its_harness_does():
+    from agentbench.store import AttemptRow, utcnow
+    from agentbench.swebench.predictions import swebench_summary
+
+    def row(task, status, patch="diff"):
+        return AttemptRow(id=task, run="r", task=task, model="m", agent="external", epoch=0, solved=status == "solved",
+                          status=status, stop_reason="submitted", patch=patch, started_at=utcnow())
+
+    summary = swebench_summary([row("d", "unsolved", patch=" \n"), row("a", "solved"), row("c", "error"), row("b", "unsolved"),
+                                row("e", "tampered")])
+    assert summary == {
+        "total_instances": 5, "submitted_instances": 5, "completed_instances": 3, "resolved_instances": 1,
+        "unresolved_instances": 2, "empty_patch_instances": 1, "error_instances": 1, "completed_ids": ["a", "b", "e"],
+        "incomplete_ids": [], "empty_patch_ids": ["d"], "submitted_ids": ["a", "b", "c", "d", "e"], "resolved_ids": ["a"],
+        "unresolved_ids": ["b", "e"], "error_ids": ["c"], "schema_version": 2,
+    }

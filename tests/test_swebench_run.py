@@ -4,6 +4,8 @@ predictions in and out. A small instance is made here from a local git repositor
 flask instances come from ../shared/swebench where it is beside the checkout."""
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from test_cli import agentbench
@@ -257,6 +259,11 @@ def test_cli_validates_runs_reuses_images_and_round_trips_predictions(docker_cli
     assert graded.returncode == 0, graded.stderr
     [attempt] = json.loads(cli("report", "sweb-graded", "--json", "-").stdout)["attempts"]
     assert (attempt["model"], attempt["agent"], attempt["solved"], attempt["f2p_passed"]) == ("oracle/fast", "external", True, 1)
+    summary_file = Path(os.environ["AGENTBENCH_RESULTS"]) / "oracle__fast.sweb-graded.json"  # as swebench names its reports
+    assert f"wrote the swebench-style summary {summary_file}" in graded.stderr
+    summary = json.loads(summary_file.read_text())
+    assert (summary["submitted_instances"], summary["completed_instances"], summary["resolved_ids"]) == (1, 1, [INSTANCE_ID])
+    assert summary["schema_version"] == 2 and summary["unresolved_ids"] == summary["error_ids"] == summary["empty_patch_ids"] == []
     several = cli("export", "sweb-cli", "--predictions", str(predictions))
     assert several.returncode == 2 and "pick one with --model and --agent" in several.stderr
 

@@ -81,6 +81,9 @@ def test_server_answering_late_is_waited_for_then_torn_down_with_its_workers(tmp
         assert server.version() == "0.0.0-fake"
         pids = _pids(tmp_path / "pids")
         assert all(_alive(pid) for pid in pids)
+    deadline = time.monotonic() + 5  # SIGKILL to the group is delivered within moments, not at once under load
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not any(_alive(pid) for pid in pids)
     assert "--tensor-parallel-size 1" in (tmp_path / "vllm.log").read_text()
 

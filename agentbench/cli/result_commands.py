@@ -21,9 +21,10 @@ def report(
     html_out: Optional[Path] = typer.Option(None, "--html", help="Write a self-contained HTML report to FILE."),
 ) -> None:
     """The report of a run: a table, and JSON, CSV or HTML on request."""
-    from agentbench.report import attempts_csv, build_report, render_table
+    from agentbench.report import attempts_csv, build_report
     from agentbench.store import get_run, run_attempts, run_servers
     from agentbench.store_open import open_store
+    from agentbench.terminal_report import render_table
 
     engine = open_store(must_exist=True)
     row = get_run(engine, run_name)

@@ -53,12 +53,13 @@ def run(
     from agentbench.errors import field_problem
     from agentbench.estimate import History, forecast
     from agentbench.models.profiles import get_profile, load_profiles
-    from agentbench.report import build_report, render_forecast, render_table
+    from agentbench.report import build_report
     from agentbench.runner import check_suite_ids, pending_attempts
     from agentbench.spec import RunSpec, load_spec
     from agentbench.store import attempts_of_models, get_run, run_attempts, run_servers
     from agentbench.store_open import open_store
     from agentbench.suites import load_tasks
+    from agentbench.terminal_report import render_forecast, render_table
 
     if spec_file and model:
         raise UserError("Give either --spec FILE or --model (with the other matrix flags), not both.")

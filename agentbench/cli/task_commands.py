@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from agentbench.cli.output import console, print_status, split_values
+from agentbench.cli.output import console, err_console, print_status, split_values
 from agentbench.cli.run_commands import audit
 
 
@@ -123,14 +123,17 @@ def grade(
     run_name: Optional[str] = typer.Option(None, "--run", help="Name of the run the grades are stored as (default: from the file)."),
     workers: int = typer.Option(2, min=1, help="Instances graded at once."),
 ) -> None:
-    """Grade predictions made elsewhere with this harness's clean-room grading, stored as a run."""
+    """Grade predictions made elsewhere with this harness's clean-room grading, stored as a run;
+    a swebench-style summary (MODEL.RUN.json) is written beside the store."""
     from agentbench.recorder import RunRecorder
-    from agentbench.report import build_report, render_table
+    from agentbench.report import build_report
     from agentbench.sandbox.docker import DockerSandboxes, docker_client
     from agentbench.store import get_run, run_attempts
     from agentbench.store_open import open_store
     from agentbench.swebench.instances import load_instances
-    from agentbench.swebench.predictions import grade_predictions, load_predictions
+    from agentbench.paths import results_dir
+    from agentbench.swebench.predictions import grade_predictions, load_predictions, write_summaries
+    from agentbench.terminal_report import render_table
 
     loaded = load_predictions(predictions)
     name = run_name or f"graded-{predictions.stem}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
@@ -143,4 +146,7 @@ def grade(
 
     grade_predictions(RunRecorder(engine, name), DockerSandboxes(client), swebench_images(client, repos, images),
                       load_instances(suite, ids), loaded, suite, workers, on_graded)
-    render_table(build_report(get_run(engine, name), run_attempts(engine, name)), console)
+    rows = run_attempts(engine, name)
+    render_table(build_report(get_run(engine, name), rows), console)
+    for path in write_summaries(rows, results_dir(), name):
+        err_console.print(f"wrote the swebench-style summary {path}")

@@ -29,7 +29,7 @@ from agentbench.evidence import (
     patched_hooks,
     read_evidence,
 )
-from agentbench.grading import OUTPUT_TAIL_CHARS, GraderError, read_or_none
+from agentbench.grading import GraderError, log_tail, read_or_none
 from agentbench.swebench.images import InstanceImage
 from agentbench.swebench.instances import Instance
 from agentbench.swebench.specs import EXIT_CODE_LINE, TESTBED, eval_script
@@ -166,7 +166,7 @@ def grade_instance(sandboxes: SandboxFactory, image: InstanceImage, instance: In
                 if applied.exit_code == 0:
                     break
             else:
-                return Verdict(False, "patch_failed", applied.exit_code, applied.output[-OUTPUT_TAIL_CHARS:],
+                return Verdict(False, "patch_failed", applied.exit_code, log_tail(applied.output),
                                time.monotonic() - started)
         for path, content in canary.files().items():
             box.write_file(path, content)

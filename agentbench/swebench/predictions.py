@@ -91,3 +91,31 @@ def grade_predictions(recorder: RunRecorder, sandboxes: SandboxFactory, images: 
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(grade_one, predictions))
     recorder.finish("completed")
+
+
+def swebench_summary(rows: list[AttemptRow]) -> dict:
+    """The graded attempts of one model as swebench's harness summarises a run (its report
+    schema 2): empty patches are not run, errors are instances that produced no verdict."""
+    empty = sorted(r.task for r in rows if not r.patch.strip())
+    errors = sorted(r.task for r in rows if r.patch.strip() and r.status == "error")
+    completed = [r for r in rows if r.patch.strip() and r.status != "error"]
+    resolved = sorted(r.task for r in completed if r.solved)
+    unresolved = sorted(r.task for r in completed if not r.solved)
+    submitted = sorted(r.task for r in rows)
+    return {
+        "total_instances": len(submitted), "submitted_instances": len(submitted), "completed_instances": len(completed),
+        "resolved_instances": len(resolved), "unresolved_instances": len(unresolved), "empty_patch_instances": len(empty),
+        "error_instances": len(errors), "completed_ids": sorted(r.task for r in completed), "incomplete_ids": [],
+        "empty_patch_ids": empty, "submitted_ids": submitted, "resolved_ids": resolved, "unresolved_ids": unresolved,
+        "error_ids": errors, "schema_version": 2,
+    }
+
+
+def write_summaries(rows: list[AttemptRow], folder: Path, run: str) -> list[Path]:
+    """One summary per model, named as swebench names its reports (`model.run_id.json`)."""
+    written = []
+    for model in sorted({r.model for r in rows}):
+        path = folder / f"{model.replace('/', '__')}.{run}.json"
+        path.write_text(json.dumps(swebench_summary([r for r in rows if r.model == model]), indent=2) + "\n")
+        written.append(path)
+    return written
