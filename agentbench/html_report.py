@@ -4,17 +4,18 @@ trajectory, one file that opens with no network. Everything a model wrote is esc
 from __future__ import annotations
 
 import hashlib
+import json
 from html import escape
 
+from agentbench import plots
 from agentbench.report import config_label, server_line
 
-WIDTH, HEIGHT, PAD = 460, 300, 48
-COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
 table { border-collapse: collapse; margin: 1rem 0; } td, th { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
 th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align: left; }
-.plots { display: flex; flex-wrap: wrap; gap: 1.5rem; } figure { margin: 0; width: 470px; } figcaption { font-weight: 600; }
+.plots { display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; } figure { margin: 0; max-width: 500px; }
+figure svg { max-width: 100%; height: auto; } figcaption { font-size: 0.9rem; color: #555; }
 .cell-all { background: #b7e4b0; } .cell-some { background: #fbe3a0; } .cell-none { background: #f4b6b0; } .cell-error { background: #ccc; }
 pre { background: #f6f6f6; padding: 8px; white-space: pre-wrap; max-height: 40rem; overflow: auto; }
 .baseline { color: #777; font-style: italic; }
@@ -24,7 +25,6 @@ pre { background: #f6f6f6; padding: 8px; white-space: pre-wrap; max-height: 40re
 def render_html(report: dict, trajectories: dict[str, str]) -> str:
     """The whole page; `trajectories` maps an attempt's key (task|model|agent|epoch) to its text."""
     configs = report["configs"]
-    colours = {config_label(c): COLOURS[i % len(COLOURS)] for i, c in enumerate(configs)}
     sections = [
         f"<h1>agentbench run {escape(report['run'])}</h1>",
         f"<p>status {escape(report['status'])}, agentbench {escape(report['agentbench_version'])}, "
@@ -32,15 +32,10 @@ def render_html(report: dict, trajectories: dict[str, str]) -> str:
         _config_table(configs),
         _broken(report),
         _models(report),
-        "<h2>Frontiers and anytime curves</h2><div class='plots'>",
-        _scatter(configs, colours, "cost_per_attempt_usd", "cost per task (USD)", "Success vs cost per task"),
-        _scatter(configs, colours, "wall_s_median", "median wall time (s)", "Success vs wall time"),
-        _scatter(configs, colours, "output_tokens_per_s", "output tokens/s", "Success vs output tokens/s"),
-        _curves(configs, colours, "wall_s", "time budget (s)", "Solved within a time budget"),
-        _curves(configs, colours, "cost_usd", "cost budget (USD)", "Solved within a cost budget"),
-        "</div>",
+        _plots(configs),
         _effects(report["effects"]),
         _grid(report),
+        _settings(report),
         _trajectories(report, trajectories),
     ]
     body = "\n".join(sections)
@@ -80,65 +75,19 @@ def _config_table(configs: list[dict]) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
-def _scale(values: list[float], low_px: float, high_px: float):
-    low, high = min(values, default=0.0), max(values, default=1.0)
-    span = (high - low) or 1.0
-    return lambda v: low_px + (v - low) / span * (high_px - low_px)
-
-
-def _axes(x_label: str, y_label: str, x_range: tuple[float, float], y_range: tuple[float, float]) -> str:
-    left, bottom, right, top = PAD, HEIGHT - PAD, WIDTH - 12, 12
-    return (
-        f"<line x1='{left}' y1='{bottom}' x2='{right}' y2='{bottom}' stroke='#444'/>"
-        f"<line x1='{left}' y1='{bottom}' x2='{left}' y2='{top}' stroke='#444'/>"
-        f"<text x='{(left + right) / 2}' y='{HEIGHT - 10}' text-anchor='middle' font-size='12'>{escape(x_label)}</text>"
-        f"<text x='14' y='{(top + bottom) / 2}' text-anchor='middle' font-size='12' transform='rotate(-90 14 {(top + bottom) / 2})'>{escape(y_label)}</text>"
-        f"<text x='{left}' y='{bottom + 16}' font-size='10'>{x_range[0]:.3g}</text>"
-        f"<text x='{right}' y='{bottom + 16}' font-size='10' text-anchor='end'>{x_range[1]:.3g}</text>"
-        f"<text x='{left - 4}' y='{bottom}' font-size='10' text-anchor='end'>{y_range[0]:.0%}</text>"
-        f"<text x='{left - 4}' y='{top + 8}' font-size='10' text-anchor='end'>{y_range[1]:.0%}</text>"
-    )
-
-
-def _figure(title: str, svg_body: str, legend: str = "") -> str:
-    return (f"<figure><figcaption>{escape(title)}</figcaption>"
-            f"<svg xmlns='http://www.w3.org/2000/svg' width='{WIDTH}' height='{HEIGHT}' role='img' aria-label='{escape(title)}'>{svg_body}</svg>"
-            f"{legend}</figure>")
-
-
-def _legend(colours: dict[str, str]) -> str:
-    items = "".join(f"<span style='color:{colour}'>&#9679; {escape(label)}</span> " for label, colour in colours.items())
-    return f"<div>{items}</div>"
-
-
-def _scatter(configs: list[dict], colours: dict[str, str], key: str, x_label: str, title: str) -> str:
-    points = [(config_label(c), c[key], c["rate"]) for c in configs if c[key] is not None and c["rate"] is not None]
-    if not points:
-        return _figure(title, f"<text x='20' y='40'>no {escape(x_label)} recorded</text>")
-    xs = [p[1] for p in points]
-    sx, sy = _scale(xs, PAD + 10, WIDTH - 30), _scale([0.0, 1.0], HEIGHT - PAD, 20)
-    marks = "".join(
-        f"<circle cx='{sx(x):.1f}' cy='{sy(y):.1f}' r='6' fill='{colours[label]}' fill-opacity='0.8'><title>{escape(label)}: {y:.0%}, {x:.4g}</title></circle>"
-        for label, x, y in points
-    )
-    return _figure(title, _axes(x_label, "solved", (min(xs), max(xs)), (0.0, 1.0)) + marks, _legend(colours))
-
-
-def _curves(configs: list[dict], colours: dict[str, str], key: str, x_label: str, title: str) -> str:
-    series = {config_label(c): c["anytime"][key] for c in configs if c["anytime"][key]}
-    if not series:
-        return _figure(title, "<text x='20' y='40'>nothing solved</text>")
-    xs = [x for curve in series.values() for x, _ in curve]
-    sx, sy = _scale([0.0, *xs], PAD + 10, WIDTH - 30), _scale([0.0, 1.0], HEIGHT - PAD, 20)
-    lines = []
-    for label, curve in series.items():
-        points, share = [f"{sx(0):.1f},{sy(0):.1f}"], 0.0
-        for x, y in curve:
-            points += [f"{sx(x):.1f},{sy(share):.1f}", f"{sx(x):.1f},{sy(y):.1f}"]
-            share = y
-        points.append(f"{sx(max(xs)):.1f},{sy(share):.1f}")
-        lines.append(f"<polyline fill='none' stroke='{colours[label]}' stroke-width='2' points='{' '.join(points)}'><title>{escape(label)}</title></polyline>")
-    return _figure(title, _axes(x_label, "solved", (0.0, max(xs)), (0.0, 1.0)) + "".join(lines), _legend(colours))
+def _plots(configs: list[dict]) -> str:
+    """The frontier scatters and anytime curves; a plot with nothing to show is a sentence saying why."""
+    free = "every attempt cost $0 (built-in baselines)"
+    drawn = [
+        plots.scatter(configs, "cost_per_attempt_usd", "cost", "cost per attempt (USD)", "Success vs cost per attempt", free),
+        plots.scatter(configs, "wall_s_median", "wall time", "median wall time (s)", "Success vs wall time"),
+        plots.scatter(configs, "output_tokens_per_s", "output tokens/s", "output tokens/s", "Success vs output tokens/s"),
+        plots.curves(configs, "wall_s", "wall_s_median", "wall time", "time budget (s)", "Solved within a time budget"),
+        plots.curves(configs, "cost_usd", "cost_per_attempt_usd", "cost", "cost budget (USD)", "Solved within a cost budget", free),
+    ]
+    figures = [f"<figure>{plot.svg}<figcaption>{escape(plot.note)}</figcaption></figure>" if plot.svg
+               else f"<figure><figcaption><b>{escape(plot.title)}</b>: {escape(plot.note)}</figcaption></figure>" for plot in drawn]
+    return f"<h2>Frontiers and anytime curves</h2><div class='plots'>{''.join(figures)}</div>"
 
 
 def _effects(effects: dict) -> str:
@@ -183,6 +132,40 @@ def _trajectories(report: dict, trajectories: dict[str, str]) -> str:
         summary = f"{a['task']} {a['model']}/{a['agent']} #{a['epoch']}: {a['status']} ({a['stop_reason']}{flagged})"
         items.append(f"<details id='{_anchor(a)}'><summary>{escape(summary)}</summary><pre>{escape(text)}</pre></details>")
     return "<h2>Trajectories</h2>" + "".join(items)
+
+
+def _settings(report: dict) -> str:
+    """The run's stored settings and its lock record (what decided its results besides chance):
+    their scalar values in tables, and each whole, as pretty-printed JSON."""
+    parts = ["<h2>Settings and lock</h2>"]
+    for title, record in (("Settings", report.get("spec") or {}), ("Lock", report.get("lock") or {})):
+        if not record:
+            parts.append(f"<p>{title}: none recorded.</p>")
+            continue
+        rows = "".join(f"<tr><td>{escape(key)}</td><td>{escape(value)}</td></tr>" for key, value in _scalars(record))
+        parts.append(f"<h3>{title}</h3><table><tr><th>key</th><th>value</th></tr>{rows}</table>"
+                     f"<details><summary>{title} as JSON</summary><pre>{escape(json.dumps(record, indent=2))}</pre></details>")
+    return "".join(parts)
+
+
+def _scalars(record: dict, prefix: str = "", depth: int = 2):
+    """(dotted key, text) for the values of `record` that are scalars or lists of scalars, down
+    to `depth` levels of nesting; deeper ones are left to the JSON."""
+    for key, value in record.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            if depth > 1:
+                yield from _scalars(value, f"{path}.", depth - 1)
+        elif isinstance(value, list):
+            if all(not isinstance(item, (dict, list)) for item in value):
+                yield path, ", ".join(_text(item) for item in value) or "[]"
+        else:
+            yield path, _text(value)
+
+
+def _text(value) -> str:
+    """A scalar as JSON writes it, strings unquoted."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _anchor(attempt: dict) -> str:
