@@ -18,12 +18,13 @@ th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align: l
 figure svg { max-width: 100%; height: auto; } figcaption { font-size: 0.9rem; color: #555; }
 .cell-all { background: #b7e4b0; } .cell-some { background: #fbe3a0; } .cell-none { background: #f4b6b0; } .cell-error { background: #ccc; }
 pre { background: #f6f6f6; padding: 8px; white-space: pre-wrap; max-height: 40rem; overflow: auto; }
-.baseline { color: #777; font-style: italic; }
+.baseline { color: #777; font-style: italic; } .change-regressed { color: #b00; font-weight: 600; } .change-improved { color: #070; }
 """
 
 
-def render_html(report: dict, trajectories: dict[str, str]) -> str:
-    """The whole page; `trajectories` maps an attempt's key (task|model|agent|epoch) to its text."""
+def render_html(report: dict, trajectories: dict[str, str], histories: list[dict] = ()) -> str:
+    """The whole page; `trajectories` maps an attempt's key (task|model|agent|epoch) to its text,
+    `histories` are the release series (agentbench.history) of the run's labels."""
     configs = report["configs"]
     sections = [
         f"<h1>agentbench run {escape(report['run'])}</h1>",
@@ -33,6 +34,7 @@ def render_html(report: dict, trajectories: dict[str, str]) -> str:
         _broken(report),
         _models(report),
         _plots(configs),
+        *[_releases(history) for history in histories],
         _effects(report["effects"]),
         _grid(report),
         _settings(report),
@@ -88,6 +90,25 @@ def _plots(configs: list[dict]) -> str:
     figures = [f"<figure>{plot.svg}<figcaption>{escape(plot.note)}</figcaption></figure>" if plot.svg
                else f"<figure><figcaption><b>{escape(plot.title)}</b>: {escape(plot.note)}</figcaption></figure>" for plot in drawn]
     return f"<h2>Frontiers and anytime curves</h2><div class='plots'>{''.join(figures)}</div>"
+
+
+def _releases(history: dict) -> str:
+    """A release series: its plot, and per configuration each release's numbers and change."""
+    plot = plots.releases(history)
+    figure = plot.svg or ""
+    rows = []
+    for config in history["configs"]:
+        for point in config["points"]:
+            change = point["change"]
+            moved = "-" if change is None else (f"{change['verdict']}: -{len(change['regressed'])} +{len(change['improved'])} "
+                                                f"of {change['tasks']}, p={change['p_value']:.2g}")
+            rows.append(f"<tr><td>{escape(config['config'])}</td><td>{escape(point['release'])}</td><td>{escape(point['run'])}</td>"
+                        f"<td>{point['solved']}/{point['graded']}</td><td>{_num(point['rate'], '{:.0%}', '-')}</td>"
+                        f"<td>{_num(point['cost_per_solved_usd'], '${:.4f}')}</td><td>{_num(point['wall_s_per_solved'], '{:.1f} s')}</td>"
+                        f"<td class='change-{change['verdict'] if change else 'none'}'>{escape(moved)}</td></tr>")
+    return (f"<h2>By {escape(history['label'])}</h2><figure>{figure}<figcaption>{escape(plot.note)}</figcaption></figure>"
+            "<table><tr><th>configuration</th><th>release</th><th>run</th><th>solved</th><th>rate</th><th>cost/solved</th>"
+            f"<th>wall/solved</th><th>change from the one before (paired)</th></tr>{''.join(rows)}</table>")
 
 
 def _effects(effects: dict) -> str:

@@ -81,6 +81,44 @@ def curves(configs: list[dict], key: str, known: str, noun: str, x_label: str, t
         return Plot(title, _svg(fig, ax, handles, [legend_label(c) for _, c in shown], prefix), note)
 
 
+def releases(history: dict) -> Plot:
+    """Each configuration's rate release over release (`agentbench.history`), with its 95%
+    interval; a significant regression is a red ring around its point."""
+    title = f"Solved by {history['label']}"
+    names = [release["value"] for release in history["releases"]]
+    if len(names) < 2:
+        return Plot(title, None, f"One {history['label']} so far: a series needs two.")
+    prefix = f"releases-{re.sub(r'[^A-Za-z0-9_-]', '_', history['label'])}"
+    with _style(prefix):
+        fig, ax = _figure(title, history["label"])
+        ax.xaxis.set_major_locator(_fixed(range(len(names))))
+        ax.xaxis.set_major_formatter(_names(names))
+        handles, labels = [], []
+        for i, config in enumerate(history["configs"]):
+            points = [p for p in config["points"] if p["rate"] is not None]
+            xs, ys = [names.index(p["release"]) for p in points], [p["rate"] for p in points]
+            errors = [[p["rate"] - p["ci95"][0] for p in points], [p["ci95"][1] - p["rate"] for p in points]]
+            colour = COLOURS[i % len(COLOURS)]
+            handles.append(ax.errorbar(xs, ys, yerr=errors, fmt="-o", capsize=4, markersize=6, color=colour))
+            labels.append(config["config"])
+            dropped = [(x, p["rate"]) for x, p in zip(xs, points) if p["change"] and p["change"]["verdict"] == "regressed"]
+            if dropped:
+                ax.scatter(*zip(*dropped), s=220, facecolors="none", edgecolors="red", linewidths=2, zorder=3)
+        return Plot(title, _svg(fig, ax, handles, labels, prefix), "A red ring marks a significant regression from the release before.")
+
+
+def _fixed(positions):
+    from matplotlib.ticker import FixedLocator
+
+    return FixedLocator(list(positions))
+
+
+def _names(names: list[str]):
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _: names[int(round(value))] if 0 <= round(value) < len(names) else "")
+
+
 def _why_empty(noun: str, values: list[float], zero: str) -> str:
     """The sentence shown instead of a plot whose x values are all missing or all 0, else ""."""
     if not values:

@@ -170,3 +170,19 @@ def test_chromium_renders_the_plots_and_shows_model_text_as_text(html_report, tm
     dom = headless("--dump-dom", html_report.as_uri(), tmp_path=tmp_path).stdout
     assert "<title>agentbench web</title>" in dom  # the hostile script never ran
     assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom
+
+
+def test_a_labelled_run_draws_its_release_series_with_the_regression_marked(engine, tmp_path):
+    store_run(engine, "r1", {t: True for t in TASKS}, model="m1", labels={"release": "1.9.0"})
+    store_run(engine, "r2", {t: i >= 6 for i, t in enumerate(TASKS)}, model="m1", labels={"release": "1.10.0"})
+    path = tmp_path / "r2.html"
+    done = subprocess.run([sys.executable, "-m", "agentbench", "report", "r2", "--html", str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    page = path.read_text()
+    assert "<h2>By release</h2>" in page and 'aria-label="Solved by release"' in page
+    assert page.index("<td>1.9.0</td>") < page.index("<td>1.10.0</td>")
+    assert "<td class='change-regressed'>regressed: -6 +0 of 8, p=0.031</td>" in page
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    only = plots.releases({"label": "release", "releases": [{"value": "1.0", "run": "a", "created_at": ""}], "configs": []})
+    assert only.svg is None and only.note == "One release so far: a series needs two."

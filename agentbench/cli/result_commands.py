@@ -31,13 +31,15 @@ def report(
     rows = run_attempts(engine, row.name)
     document = build_report(row, rows, run_servers(engine, row.name))
     if html_out:
+        from agentbench.history import history_of
         from agentbench.html_report import attempt_key, render_html
         from agentbench.report import trajectory_text
         from agentbench.store import attempt_steps
 
         trajectories = {attempt_key(record): trajectory_text(attempt, attempt_steps(engine, attempt.id))
                         for attempt, record in zip(rows, document["attempts"], strict=True)}
-        html_out.write_text(render_html(document, trajectories))
+        histories = [history_of(engine, label) for label in document["labels"]]
+        html_out.write_text(render_html(document, trajectories, histories))
         err_console.print(f"wrote {html_out}")
     outputs = {json_out: json.dumps(document, indent=2) + "\n", csv_out: attempts_csv(document)}
     for target, text in outputs.items():
