@@ -149,4 +149,4 @@ def grade(
     rows = run_attempts(engine, name)
     render_table(build_report(get_run(engine, name), rows), console)
     for path in write_summaries(rows, results_dir(), name):
-        err_console.print(f"wrote the swebench-style summary {path}")
+        err_console.print(f"wrote the swebench-style summary {path}", soft_wrap=True)
