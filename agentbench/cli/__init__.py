@@ -13,6 +13,7 @@ from agentbench.cli import (
     run_commands,
     sandbox_commands,
     task_commands,
+    view_commands,
 )
 from agentbench.errors import UserError
 
@@ -27,7 +28,7 @@ app.add_typer(sandbox_app, name="sandbox")
 
 for command in (run_commands.run, result_commands.report, result_commands.compare, result_commands.show,
                 result_commands.history, task_commands.tasks, result_commands.export, task_commands.grade,
-                model_commands.models, model_commands.serve):
+                model_commands.models, model_commands.serve, view_commands.view):
     app.command()(command)
 runs_app.callback(invoke_without_command=True)(result_commands.runs)
 runs_app.command("delete")(result_commands.delete)
