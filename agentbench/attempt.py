@@ -31,7 +31,7 @@ from agentbench.grading import BrokenTask, GraderError, read_or_none
 from agentbench.lookups import GIT_TRACE_PATH, TRACE_SETUP, traced_git_commands
 from agentbench.models.route import ModelRoute
 from agentbench.store import utcnow
-from agentbench.workspace import WorkspaceRejected, workspace_diff
+from agentbench.workspace import WorkspaceRejected
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class AttemptResult:
     started_at: datetime = field(default_factory=utcnow)
     git_commands: list[str] = field(default_factory=list)  # what git ran in the sandbox (look-ups)
     image: str | None = None
+    node: str | None = None  # the machine it ran on, as its executor names it
 
 
 def run_attempt(job: AttemptJob, on_step: OnStep = lambda step: None) -> AttemptResult:
@@ -85,7 +86,7 @@ def run_attempt(job: AttemptJob, on_step: OnStep = lambda step: None) -> Attempt
             if result.stop.reason not in INFRA_STOPS:
                 box.revive()  # an agent that ended its sandbox's main process still leaves its work
                 try:
-                    result.patch = workspace_diff(box)
+                    result.patch = job.kind.capture(box, job.task)
                 except (WorkspaceRejected, DiskQuotaExceeded, ContainerExited) as exc:
                     result.verdict = Verdict(False, "patch_rejected", None, str(exc), 0.0)
     except (SandboxError, docker.errors.DockerException) as exc:

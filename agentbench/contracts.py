@@ -82,6 +82,10 @@ class Sandbox(Protocol):
     def revive(self) -> None:
         """Start it again if what ran in it ended its main process; its files stay as they were."""
 
+    def snapshot(self) -> str:
+        """Stop it and keep its files (not its processes) as a new image; returns the image's
+        name, which the factory starts sandboxes from. Whoever takes it removes it."""
+
     def close(self) -> None: ...
 
     def __enter__(self) -> Sandbox: ...
@@ -113,7 +117,8 @@ class RunnableTask(Protocol):
     limits: Limits
     network: bool  # whether the agent's sandbox may reach the network
     workdir: str  # where the agent works, and what its diff covers
-    solution_patch: str | None  # the reference solution, replayed by the `oracle` baseline
+    solution_patch: str | None  # the reference solution, replayed by the `oracle` baseline: a `git diff`
+    # of the workdir, or a shell script (its first line `#!`) the oracle runs in the sandbox
     content_hash: str  # changes whenever what the agent or the grader sees changes
 
 
@@ -130,8 +135,12 @@ class TaskKind(Protocol):
     def setup(self, sandbox: Sandbox, task: RunnableTask) -> None:
         """Make the fresh sandbox ready for the agent."""
 
+    def capture(self, sandbox: Sandbox, task: RunnableTask) -> str:
+        """The agent's work, taken from its sandbox before it is removed, as `grade` takes it
+        (and the store keeps it): the workdir's diff, or the name of a snapshot of the sandbox."""
+
     def grade(self, sandboxes: SandboxFactory, task: RunnableTask, patch: str, labels: dict[str, str]) -> Verdict:
-        """The clean-room verdict on the agent's patch, in a fresh sandbox of `sandboxes`."""
+        """The clean-room verdict on the agent's work (what `capture` took), in fresh sandboxes of `sandboxes`."""
 
     def release(self, task: RunnableTask) -> None:
         """Every attempt of `task` in this run is done."""

@@ -46,7 +46,7 @@ def attempt_row(run: str, key: str, task: str, profile: ModelProfile, agent: str
         unreported_calls=unreported, tool_call_checks=len(checked), valid_tool_calls=checked.count(""),
         **test_columns(verdict.tests if verdict else None),
         flags=",".join(lookup_flags([call for s in steps for call in s.tool_calls], result.git_commands)),
-        patch=result.patch, check_output=verdict.output if verdict else "", started_at=result.started_at,
+        patch=result.patch, check_output=verdict.output if verdict else "", started_at=result.started_at, node=result.node,
     )
 
 

@@ -33,6 +33,7 @@ def attempt_record(row: AttemptRow) -> dict:
         "f2p_passed": row.f2p_passed, "f2p_failed": row.f2p_failed, "p2p_passed": row.p2p_passed, "p2p_failed": row.p2p_failed,
         "flags": [flag for flag in row.flags.split(",") if flag],
         "unreported_calls": row.unreported_calls, "tool_call_checks": row.tool_call_checks, "valid_tool_calls": row.valid_tool_calls,
+        "node": row.node,
     }
 
 

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 from agentbench.agents import get_agent
-from agentbench.attempt import AttemptJob, AttemptResult, run_attempt
+from agentbench.attempt import AttemptJob, AttemptResult
 from agentbench.contracts import RunnableTask, SandboxFactory, Step, TaskKind
 from agentbench.cost import expected_cost_usd, token_cost_usd
 from agentbench.cost_cap import CostCap
 from agentbench.daemon_pool import DaemonPool
 from agentbench.errors import UserError
 from agentbench.estimate import History
+from agentbench.executors import Executor, LocalExecutor
 from agentbench.lock import build_lock, changed_groups
 from agentbench.metrics import total_cost
 from agentbench.models.profiles import ModelProfile
@@ -63,7 +64,7 @@ class Runner:
     def __init__(self, spec: RunSpec, engine, sandboxes: SandboxFactory, profiles: list[ModelProfile],
                  tasks: list[RunnableTask], on_attempt: Callable[[AttemptRow], None] = lambda row: None,
                  on_status: Callable[[str], None] = lambda line: None, on_start: Callable[[int], None] = lambda n: None,
-                 kinds: dict[str, TaskKind] | None = None):
+                 kinds: dict[str, TaskKind] | None = None, executor: Executor | None = None):
         self.spec = spec
         self.engine = engine
         self.sandboxes = sandboxes
@@ -75,6 +76,7 @@ class Runner:
         self.recorder = RunRecorder(engine, spec.name)
         self.models = RunModels(profiles, spec.base_url, {t.id: t.solution_patch for t in tasks}, on_status)
         self.kinds = kinds or {"folder": FolderTasks(sandboxes.client, progress=on_status)}
+        self.executor = executor or LocalExecutor(sandboxes)
         self.stopping = threading.Event()
         self.labels = {"agentbench.run": spec.name}
         self.left: Counter[str] = Counter()  # attempts still to finish, per task id
@@ -117,7 +119,7 @@ class Runner:
         attempts = self.pending()
         self.prepare(attempts)
         self.on_start(len(attempts))
-        pool = DaemonPool(self.spec.workers, self.stopping)
+        pool = DaemonPool(self.executor.slots or self.spec.workers, self.stopping)
         try:
             with ExitStack() as stack:
                 self.models.start(stack, self.recorder)
@@ -125,11 +127,12 @@ class Runner:
                 pool.run(self.run_cell, attempts)
         except BaseException:  # the servers we started are stopped by now
             self.stopping.set()
-            self.sandboxes.remove(self.labels)
+            self.executor.remove_sandboxes(self.labels)
             self._finish("interrupted")
             pool.join(STOP_GRACE_S)
-            self.sandboxes.remove(self.labels)  # any that a worker started while the run stopped
+            self.executor.remove_sandboxes(self.labels)  # any that a worker started while the run stopped
             raise
+        self.executor.remove_sandboxes(self.labels)  # what a lost node's tries left on the nodes still here
         status = "capped" if self.cap and self.cap.hit else "completed"
         if status == "capped":
             self.recorder.add_notes([f"{CAP_NOTE} ${self.cap.max_usd:g} was reached: {self.cap.not_started} attempt(s) "
@@ -195,7 +198,7 @@ class Runner:
         job = AttemptJob(attempt.task, self.kinds[attempt.task.kind], self.sandboxes, attempt.agent,
                          self.models.route(profile, attempt.task.id, attempt.epoch), self.spec.budget, self.labels,
                          attempt.task.network or self.spec.network)
-        result = run_attempt(job, on_step)
+        result = self.executor.run(f"{key}#{number}", job, on_step)
         if self.stopping.is_set():
             return None
         self._note_image(result)
@@ -227,6 +230,7 @@ class Runner:
             changed = [path for group, paths in changed_groups(previous, lock, same).items() if group != "images"
                        for path in paths]
         lock["images"] = {**previous.get("images", {}), **lock["images"]}
+        lock["nodes"] = self.executor.nodes
         self.recorder.write_lock(lock)
         if changed:
             self.recorder.add_notes([f"resumed under a different lock record: {', '.join(changed[:6])}"])

@@ -38,6 +38,8 @@ class RunSpec(BaseModel):
     hints: bool = Field(False, description="SWE-bench: show the agent the instance's hints_text.")
     prune_images: bool = Field(False, description="SWE-bench: remove each instance image once its attempts are graded.")
     image_builds: int = Field(2, gt=0, description="SWE-bench: image builds running at once.")
+    executor: Literal["local", "ray"] = Field("local", description="Where attempts run: this machine, or a Ray cluster's Docker nodes.")
+    ray_address: str | None = Field(None, description="The Ray cluster (default: RAY_ADDRESS, else a head on this machine).")
     labels: dict[str, str] = Field(default_factory=dict, description="The user's labels for the run, e.g. release: 1.4.0.")
 
     @field_validator("labels")

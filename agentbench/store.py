@@ -62,6 +62,7 @@ class AttemptRow(SQLModel, table=True):
     queue_s: float = 0.0  # waiting for a connection slot to the model's endpoint
     retries: int = 0
     infra_retries: int = 0  # tries again after a sandbox or grader failure
+    node: str | None = None  # the machine the (last) try ran on
     retry_tokens: int = 0  # prompt and completion tokens of the tries before the last (in the totals too)
     retry_cost_usd: float | None = 0.0  # what the tries before the last cost (in cost_usd too)
     retry_wall_s: float = 0.0  # their wall time (not in wall_s, which is the last try's)

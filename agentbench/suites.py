@@ -1,7 +1,9 @@
-"""A run's suites as tasks: task folders and SWE-bench instance files or datasets alike."""
+"""A run's suites as tasks: task folders, Harbor task folders and SWE-bench instance files or
+datasets alike."""
 
 from __future__ import annotations
 
+from agentbench.harbor.task import harbor_root, load_harbor_suite
 from agentbench.spec import RunSpec
 from agentbench.swebench.instances import is_instance_suite, load_instances
 from agentbench.swebench.task import SwebenchTask
@@ -14,6 +16,8 @@ def load_tasks(spec: RunSpec) -> list:
     for suite in spec.suites:
         if is_instance_suite(suite):
             tasks += [SwebenchTask(instance, spec.hints) for instance in load_instances(suite, spec.tasks or None)]
+        elif harbor_root(suite):
+            tasks += load_harbor_suite(suite, spec.tasks or None)
         else:
             tasks += load_suite(suite, spec.tasks or None)
     return tasks[:spec.limit] if spec.limit else tasks

@@ -11,7 +11,9 @@ from test_swebench_run import images, synthetic  # noqa: F401  (fixtures: a synt
 
 from agentbench.attempt import AttemptJob, run_attempt
 from agentbench.contracts import Budget, ContainerExited, Verdict
-from agentbench.models.builtin import BuiltinModels
+from agentbench.harbor.task import load_harbor_suite
+from agentbench.harbor.task_kind import HarborTasks
+from agentbench.models.builtin import BuiltinModels, replay
 from agentbench.models.endpoint import Endpoint
 from agentbench.models.profiles import ModelProfile
 from agentbench.models.route import Gate, ModelRoute
@@ -33,7 +35,7 @@ def backend(request, docker_client):
 
 
 @pytest.mark.usefixtures("python_image")
-def test_every_sandbox_backend_runs_commands_moves_files_and_cleans_up(backend, python_image, tmp_path):
+def test_every_sandbox_backend_runs_commands_moves_files_and_cleans_up(backend, python_image, docker_client, tmp_path):
     with backend.start(python_image, LABELS, workdir="/workspace") as box:
         said = box.exec("echo out; echo err >&2; exit 3")
         assert (said.exit_code, said.stdout, said.stderr) == (3, "out\n", "err\n")
@@ -57,6 +59,14 @@ def test_every_sandbox_backend_runs_commands_moves_files_and_cleans_up(backend, 
                 time.sleep(0.2)
         box.revive()
         assert box.read_file("/workspace/copied/a.py") == "x = 1\n"  # its files outlive its main process
+        box.exec("(setsid sleep 300 >/dev/null 2>&1 &)")
+        snapshot = box.snapshot()
+    try:
+        with backend.start(snapshot, LABELS) as copy:  # a snapshot keeps the files, not the processes
+            assert copy.read_file("/workspace/copied/a.py") == "x = 1\n"
+            assert "sleep 300" not in copy.exec("ps -eo args").stdout
+    finally:
+        docker_client.images.remove(snapshot)
     assert isinstance(backend.image_digest(python_image), str)
     with backend.start(python_image, LABELS, network=True) as box:
         assert box.exec("cat /sys/class/net/eth0/operstate").stdout == "up\n"
@@ -72,23 +82,33 @@ def swebench_kind(docker_client, images, synthetic):  # noqa: F811
     return SwebenchTasks(images), SwebenchTask(synthetic["instance"])
 
 
-@pytest.mark.parametrize("make", [folder_kind, swebench_kind], ids=["folder", "swebench"])
+def harbor_kind(docker_client):
+    return HarborTasks(docker_client), load_harbor_suite("terminal", ["install-cli-tool"])[0]
+
+
+@pytest.mark.parametrize("make", [folder_kind, swebench_kind, harbor_kind], ids=["folder", "swebench", "harbor"])
 @pytest.mark.usefixtures("python_image")
 def test_every_task_kind_prepares_sets_up_and_grades_clean_room(make, docker_client, sandboxes, images, synthetic):  # noqa: F811
     kind, task = make(docker_client, images, synthetic) if make is swebench_kind else make(docker_client)
     assert all(isinstance(note, str) for note in kind.prepare([task]))
-    with sandboxes.start(kind.image(task), LABELS, workdir=task.workdir) as box:
-        kind.setup(box, task)
-        assert box.exec("git status --short").exit_code == 0  # the workdir is a repository the diff is taken in
-    untouched = kind.grade(sandboxes, task, "", LABELS)
-    solved = kind.grade(sandboxes, task, task.solution_patch, LABELS)
+    work = {}
+    for name, solution in (("untouched", None), ("solved", task.solution_patch)):
+        with sandboxes.start(kind.image(task), LABELS, workdir=task.workdir) as box:
+            kind.setup(box, task)
+            if solution is not None:  # as the oracle replays it
+                path, command = replay(solution)
+                box.write_file(path, solution)
+                assert box.exec(command, timeout=300).exit_code == 0
+            work[name] = kind.capture(box, task)
+    untouched = kind.grade(sandboxes, task, work["untouched"], LABELS)
+    solved = kind.grade(sandboxes, task, work["solved"], LABELS)
     assert isinstance(untouched, Verdict) and not untouched.solved
     assert solved.solved, solved.output[-2000:]
     kind.release(task)
     assert not sandboxes.remove(LABELS)  # grading left no sandbox behind
 
 
-@pytest.mark.parametrize("make", [folder_kind, swebench_kind], ids=["folder", "swebench"])
+@pytest.mark.parametrize("make", [folder_kind, swebench_kind, harbor_kind], ids=["folder", "swebench", "harbor"])
 @pytest.mark.usefixtures("python_image")
 def test_an_attempt_of_every_task_kind_runs_in_another_process(make, docker_client, sandboxes, images, synthetic):  # noqa: F811
     """An attempt is a plain value in and out: sent to a fresh interpreter (nothing shared but
@@ -104,6 +124,6 @@ def test_an_attempt_of_every_task_kind_runs_in_another_process(make, docker_clie
             results[baseline] = elsewhere.apply(run_attempt, (job,))
     oracle, noop = results["oracle"], results["noop"]
     assert oracle.verdict.solved and oracle.stop.reason == "submitted" and oracle.patch.strip(), oracle.stop.detail
-    assert not noop.verdict.solved and noop.patch == ""
+    assert not noop.verdict.solved and (noop.patch == "" or task.kind == "harbor")  # harbor: a snapshot's name
     assert oracle.steps and oracle.wall_s > 0 and oracle.image == kind.image(task)
     assert not sandboxes.remove(LABELS)  # the other process removed what it started

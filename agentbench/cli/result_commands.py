@@ -165,25 +165,73 @@ def history(
 
 def export(
     run_name: str = typer.Argument(..., metavar="RUN", help="Run name."),
-    predictions: Path = typer.Option(..., "--predictions", help="Write the official predictions JSONL here."),
-    model: Optional[str] = typer.Option(None, "--model", help="The configuration's model (needed when the run has several)."),
-    agent: Optional[str] = typer.Option(None, "--agent", help="The configuration's agent (needed when the run has several)."),
-    epoch: int = typer.Option(0, "--epoch", help="Which epoch's patches."),
+    predictions: Optional[Path] = typer.Option(None, "--predictions", help="Write the official predictions JSONL here (SWE-bench runs)."),
+    atif: Optional[Path] = typer.Option(None, "--atif", help="Write one ATIF trajectory JSON per attempt into this folder."),
+    model: Optional[str] = typer.Option(None, "--model", help="Only this model's attempts (predictions: needed when the run has several)."),
+    agent: Optional[str] = typer.Option(None, "--agent", help="Only this agent's attempts (predictions: needed when the run has several)."),
+    epoch: Optional[int] = typer.Option(None, "--epoch", help="Only this epoch (predictions: default 0)."),
 ) -> None:
-    """Write a SWE-bench run's patches as official predictions, to re-grade with swebench's harness."""
+    """Write a SWE-bench run's patches as official predictions (to re-grade with swebench's
+    harness), or any run's attempts as ATIF trajectories (for Terminal-Bench's leaderboard)."""
     from agentbench.store import get_run, run_attempts
     from agentbench.store_open import open_store
     from agentbench.swebench.instances import is_instance_suite
     from agentbench.swebench.predictions import run_predictions, write_predictions
 
+    if (predictions is None) == (atif is None):
+        raise UserError("Give exactly one of --predictions FILE (a SWE-bench run's patches) or --atif DIR (trajectories).")
     engine = open_store(must_exist=True)
-    suites = json.loads(get_run(engine, run_name).spec_json or "{}").get("suites") or []
+    row = get_run(engine, run_name)
+    if atif is not None:
+        written = export_atif(engine, row, atif, model, agent, epoch)
+        err_console.print(f"wrote {written} ATIF trajectories to {atif}")
+        return
+    suites = json.loads(row.spec_json or "{}").get("suites") or []
     if not any(is_instance_suite(suite) for suite in suites):
         raise UserError(f"Run {run_name!r} is not a SWE-bench run (its suites: {', '.join(suites) or 'none'}); "
                         "predictions files are for SWE-bench instances.")
-    written = run_predictions(run_attempts(engine, run_name), model, agent, epoch)
+    written = run_predictions(run_attempts(engine, run_name), model, agent, epoch or 0)
     write_predictions(written, predictions)
     err_console.print(f"wrote {len(written)} predictions to {predictions}")
+
+
+def export_atif(engine, row, folder: Path, model: str | None, agent: str | None, epoch: int | None) -> int:
+    """Write the run's attempts (those the filters keep) as ATIF files into `folder`; how many."""
+    from agentbench.atif import file_name, trajectory
+    from agentbench.models.profiles import ModelProfile
+    from agentbench.store import attempt_steps, run_attempts
+
+    chosen = [a for a in run_attempts(engine, row.name)
+              if model in (None, a.model) and agent in (None, a.agent) and epoch in (None, a.epoch)]
+    if not chosen:
+        raise UserError(f"Run {row.name!r} has no attempt with those filters; see `agentbench report {row.name}`.")
+    profiles = {name: ModelProfile.model_validate({**fields, "name": name})
+                for name, fields in json.loads(row.profiles_json or "{}").items()}
+    prompts = run_prompts(row)
+    folder.mkdir(parents=True, exist_ok=True)
+    for attempt in chosen:
+        document = trajectory(attempt, attempt_steps(engine, attempt.id), prompts.get(attempt.task),
+                              profiles.get(attempt.model), row.agentbench_version)
+        (folder / file_name(attempt)).write_text(json.dumps(document, indent=2) + "\n")
+    return len(chosen)
+
+
+def run_prompts(row) -> dict[str, str]:
+    """The prompts of a run's tasks, when its suites still load here exactly as they ran (the
+    same suite hash as its lock record); else none. SWE-bench datasets are not downloaded for it."""
+    from agentbench.lock import suite_hash
+    from agentbench.spec import RunSpec
+    from agentbench.suites import load_tasks
+
+    spec = RunSpec.model_validate_json(row.spec_json)
+    if any(suite.startswith("swebench:") for suite in spec.suites):
+        return {}
+    try:
+        tasks = load_tasks(spec)
+    except UserError:
+        return {}
+    same = suite_hash({t.id: t.content_hash for t in tasks}) == json.loads(row.lock_json or "{}").get("suite", {}).get("hash")
+    return {t.id: t.prompt for t in tasks} if same else {}
 
 
 def delete(

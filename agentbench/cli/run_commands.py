@@ -42,6 +42,8 @@ def run(
     estimate: bool = typer.Option(False, "--estimate", help="Forecast tokens, dollars and hours from earlier runs, and run nothing."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N tasks of the suites."),
     label: Optional[list[str]] = typer.Option(None, "--label", help="KEY=VALUE label for the run, e.g. release=1.4.0; repeat for more."),
+    executor: Optional[str] = typer.Option(None, "--executor", help="Where attempts run: local (default) or ray (a cluster's Docker nodes)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="The Ray cluster for --executor ray (default: RAY_ADDRESS, else local)."),
 ) -> None:
     """Run every combination of model, agent and task; print the summary at the end.
 
@@ -76,7 +78,8 @@ def run(
         raise UserError("Say which model(s) to run: --model PROFILE (see `agentbench models`) or --spec FILE.")
     overrides = {"name": resume or run_name, "workers": workers, "base_url": base_url, "repos": repos, "images": images,
                  "hints": hints or None, "prune_images": prune_images or None, "network": network or None,
-                 "max_cost": max_cost, "image_builds": image_builds, "limit": limit}
+                 "max_cost": max_cost, "image_builds": image_builds, "limit": limit, "executor": executor,
+                 "ray_address": ray_address}
     overrides["labels"] = {**spec.labels, **parsed_labels(label or [])} if label else None
     try:
         spec = RunSpec.model_validate({**spec.model_dump(), **{key: value for key, value in overrides.items() if value is not None}})
@@ -130,6 +133,8 @@ def run_spec(spec, profiles: list, tasks: list):
         TimeElapsedColumn,
     )
 
+    from agentbench.executors import executor_for
+    from agentbench.harbor.task_kind import HarborTasks
     from agentbench.runner import Runner
     from agentbench.sandbox.backends import sandbox_factory
     from agentbench.sandbox.images import ca_bundle_from_env
@@ -155,13 +160,15 @@ def run_spec(spec, profiles: list, tasks: list):
         def on_status(line: str) -> None:
             bar.console.print(f"[dim]{line}[/]", highlight=False)
 
-        kinds = {"folder": FolderTasks(client, ca_bundle, on_status),
+        kinds = {"folder": FolderTasks(client, ca_bundle, on_status), "harbor": HarborTasks(client, on_status),
                    "swebench": SwebenchTasks(SwebenchImages(client, source, spec.images, ca_bundle, on_status, spec.image_builds),
                                                spec.prune_images)}
+        executor = executor_for(spec.executor, sandboxes, spec.ray_address)
         runner = Runner(spec, engine, sandboxes, profiles, tasks, on_attempt=on_attempt, on_status=on_status,
-                        on_start=lambda count: bar.update(job, total=count), kinds=kinds)
+                        on_start=lambda count: bar.update(job, total=count), kinds=kinds, executor=executor)
         try:
             runner.run()
+            executor.close()
             return engine
         except KeyboardInterrupt:
             pass

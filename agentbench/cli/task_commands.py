@@ -19,13 +19,14 @@ def tasks(
     validate: bool = typer.Option(False, "--validate", help="Prove each task in Docker: reference solves, untouched fails."),
     audit_suite: bool = typer.Option(False, "--audit", help="Play the red team's reward hacks against every task; exit 1 if any can be forged."),
     workers: int = typer.Option(2, min=1, help="Tasks validated (or attempts audited) at once."),
-    task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="SWE-bench: only these instance ids."),
+    task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="SWE-bench and Harbor suites: only these task ids."),
     repos: Optional[str] = typer.Option(None, "--repos", envvar="AGENTBENCH_SWEBENCH_REPOS", help="SWE-bench: folder of owner__name .git/.bundle mirrors."),
     images: str = typer.Option("auto", "--images", help="SWE-bench images: auto, pull or build."),
 ) -> None:
     """List a suite's tasks; with --validate, prove every one of them; with --audit, try to forge them."""
     from rich.table import Table
 
+    from agentbench.harbor.task import harbor_root
     from agentbench.swebench.instances import is_instance_suite
     from agentbench.tasks import load_suite
 
@@ -34,6 +35,9 @@ def tasks(
         return
     if is_instance_suite(suite):
         _instances(suite, split_values(task) or None, validate, workers, repos, images)
+        return
+    if harbor_root(suite):
+        _harbor(suite, split_values(task) or None, validate, workers)
         return
     loaded = load_suite(suite)
     if not validate:
@@ -49,9 +53,39 @@ def tasks(
     client = docker_client()
     sandboxes = DockerSandboxes(client)
     images_by_name = {name: ensure_image(client, name, progress=print_status) for name in {t.spec.image for t in loaded}}
+    _prove(loaded, lambda t: validate_task(sandboxes, images_by_name[t.spec.image], t), workers)
+
+
+def _harbor(suite: str, only: list[str] | None, validate: bool, workers: int) -> None:
+    """A Harbor suite's tasks; with `validate`, each proven in Docker: solve.sh passes, untouched fails."""
+    from rich.table import Table
+
+    from agentbench.harbor.task import load_harbor_suite
+
+    loaded = load_harbor_suite(suite, only)
+    if not validate:
+        table = Table("task", "environment", "workdir", "agent s", "verifier s", "agent network")
+        for t in loaded:
+            table.add_row(t.id, t.config.environment.docker_image or "environment/Dockerfile", t.workdir,
+                          f"{t.limits.seconds:g}", f"{t.config.verifier.timeout_sec:g}", "yes" if t.network else "no")
+        console.print(table)
+        return
+    from agentbench.harbor.images import environment_image
+    from agentbench.harbor.task_kind import validate_harbor_task
+    from agentbench.sandbox.docker import DockerSandboxes, docker_client
+
+    client = docker_client()
+    sandboxes = DockerSandboxes(client)
+    images = {t.id: environment_image(client, t, print_status) for t in loaded}
+    _prove(loaded, lambda t: validate_harbor_task(sandboxes, client, images[t.id], t), workers)
+
+
+def _prove(loaded: list, validate, workers: int) -> None:
+    """Validate every task in parallel, printing each one's line as soon as it is proven; exit 1
+    when any is broken."""
     results = []
-    with ThreadPoolExecutor(workers) as pool:  # each task's line as soon as it is proven
-        for done in as_completed([pool.submit(validate_task, sandboxes, images_by_name[t.spec.image], t) for t in loaded]):
+    with ThreadPoolExecutor(workers) as pool:
+        for done in as_completed([pool.submit(validate, t) for t in loaded]):
             r = done.result()
             results.append(r)
             mark = f"[red]BROKEN[/] {r.task}: {r.problem}" if r.problem else f"[green]ok[/]     {r.task}"

@@ -1,9 +1,9 @@
 """Built-in baseline models, `oracle`, `noop` and `redteam`, served over real HTTP.
 
 They exist to prove tasks and measure the harness, not to compete: `oracle` replays the
-task's reference solution through the agent's own tools, `noop` submits at once, `redteam`
-plays one reward hack per epoch (agentbench.models.redteam). None runs a tokenizer, so all
-report zero tokens.
+task's reference solution through the agent's own tools (a patch is applied with git, a script
+is run), `noop` submits at once, `redteam` plays one reward hack per epoch
+(agentbench.models.redteam). None runs a tokenizer, so all report zero tokens.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from agentbench.models.redteam import attack_for, attack_plan
 
 PATCH_FILE = "/tmp/oracle.patch"
 APPLY = f"git apply --whitespace=nowarn {PATCH_FILE} && rm -f {PATCH_FILE} && git status --short"
+SCRIPT_FILE = "/tmp/oracle-solution.sh"
+RUN_SCRIPT = f"bash {SCRIPT_FILE}; status=$?; rm -f {SCRIPT_FILE}; exit $status"
 
 
 class BuiltinModels:
@@ -71,14 +73,22 @@ def noop_reply(request: dict) -> Reply:
     return _finish(offered, "nothing was changed")
 
 
+def replay(solution: str) -> tuple[str, str]:
+    """Where the oracle writes a reference solution and the command that then applies it: a
+    script (its first line `#!`) is run, anything else is a patch for `git apply`."""
+    return (SCRIPT_FILE, RUN_SCRIPT) if solution.startswith("#!") else (PATCH_FILE, APPLY)
+
+
 def oracle_plan(patch: str, tools: list[str]) -> list[ToolCall]:
-    """The tool calls that apply `patch` with whichever tools the agent offers, then submit."""
+    """The tool calls that apply `patch` (or run the solution script) with whichever tools the
+    agent offers, then submit."""
     if not patch.endswith("\n"):
         patch += "\n"
+    path, command = replay(patch)
     if "create_file" in tools:
-        calls = [ToolCall("create_file", {"path": PATCH_FILE, "content": patch}), ToolCall("bash", {"command": APPLY})]
+        calls = [ToolCall("create_file", {"path": path, "content": patch}), ToolCall("bash", {"command": command})]
     else:
-        heredoc = f"cat > {PATCH_FILE} <<'ORACLE_PATCH_EOF'\n{patch}ORACLE_PATCH_EOF\n{APPLY}"
+        heredoc = f"cat > {path} <<'ORACLE_PATCH_EOF'\n{patch}ORACLE_PATCH_EOF\n{command}"
         calls = [ToolCall("bash", {"command": heredoc})]
     if "submit" in tools:
         calls.append(ToolCall("submit", {}))

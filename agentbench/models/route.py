@@ -33,10 +33,17 @@ class ModelRoute:
     gate: Gate
     stream: bool
     scope: str
+    cluster_gates: object | None = None  # a Ray cluster's caps (agentbench.cluster.actors), else this process's
 
     def access(self) -> ModelAccess:
         """What the attempt's scaffold may use of its model, in the process that runs it."""
-        caller = ModelCaller(self.endpoint, self.profile.retry, shared_gate(self.scope, self.gate),
+        if self.cluster_gates is not None:
+            from agentbench.cluster.actors import ClusterGate
+
+            gate = ClusterGate(self.cluster_gates, self.gate)
+        else:
+            gate = shared_gate(self.scope, self.gate)
+        caller = ModelCaller(self.endpoint, self.profile.retry, gate,
                              shared_streaming(self.scope, self.profile.name, self.stream),
                              check_usage=self.profile.provider != "builtin")
         return ModelAccess(complete=caller.complete, context_window=self.profile.context_tokens(),

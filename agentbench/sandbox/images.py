@@ -6,6 +6,7 @@ unchanged one is reused.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import os
@@ -13,8 +14,9 @@ import subprocess
 import tarfile
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Iterator
 
 import docker
 import docker.errors
@@ -47,6 +49,16 @@ def ca_bundle_from_env() -> Path | None:
     if not path.is_file():
         raise UserError(f"AGENTBENCH_CA_BUNDLE={value} is not a file; point it at a PEM bundle.")
     return path
+
+
+@contextmanager
+def build_lock(tag: str) -> Iterator[None]:
+    """This machine's lock on building `tag`: processes that need one image (a cluster node's
+    workers) build it one at a time, and the later ones find it built."""
+    path = Path(tempfile.gettempdir()) / f"agentbench-build-{hashlib.sha256(tag.encode()).hexdigest()[:16]}.lock"
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def ensure_image(

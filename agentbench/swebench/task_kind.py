@@ -11,6 +11,7 @@ from agentbench.errors import UserError
 from agentbench.swebench.grading import grade_instance
 from agentbench.swebench.images import InstanceImage, SwebenchImages
 from agentbench.swebench.task import SwebenchTask
+from agentbench.workspace import workspace_diff
 
 
 class SwebenchTasks:
@@ -48,6 +49,9 @@ class SwebenchTasks:
 
     def setup(self, sandbox: Sandbox, task: SwebenchTask) -> None:
         pass  # the instance image holds the installed testbed and marks where the agent starts
+
+    def capture(self, sandbox: Sandbox, task: SwebenchTask) -> str:
+        return workspace_diff(sandbox)
 
     def grade(self, sandboxes: SandboxFactory, task: SwebenchTask, patch: str, labels: dict[str, str]) -> Verdict:
         return grade_instance(sandboxes, self._instance_image(task), task.instance, patch, labels)

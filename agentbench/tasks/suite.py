@@ -30,12 +30,18 @@ def load_suite(suite: str, only: list[str] | None = None) -> list[Task]:
              if (folder / "task.yaml").is_file()]
     if not tasks:
         raise UserError(f"Suite {suite!r} ({root}) holds no task folders with a task.yaml.")
-    if only:
-        wanted = set(only)
-        tasks = [t for t in tasks if t.id in wanted or t.id.split("/", 1)[1] in wanted]
-        missing = wanted - {t.id for t in tasks} - {t.id.split("/", 1)[1] for t in tasks}
-        if missing:
-            raise UserError(f"Suite {suite!r} has no task {', '.join(sorted(missing))}; see `agentbench tasks {suite}`.")
+    return pick_tasks(tasks, only, suite)
+
+
+def pick_tasks(tasks: list, only: list[str] | None, suite: str) -> list:
+    """The tasks whose ids (or names within the suite) `only` lists; all when it lists none."""
+    if not only:
+        return tasks
+    wanted = set(only)
+    tasks = [t for t in tasks if t.id in wanted or t.id.split("/", 1)[1] in wanted]
+    missing = wanted - {t.id for t in tasks} - {t.id.split("/", 1)[1] for t in tasks}
+    if missing:
+        raise UserError(f"Suite {suite!r} has no task {', '.join(sorted(missing))}; see `agentbench tasks {suite}`.")
     return tasks
 
 

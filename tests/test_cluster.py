@@ -1,0 +1,92 @@
+"""Attempts on a real local Ray cluster of two nodes (--executor ray): the driver schedules and
+records, each node runs at most its slots, a node lost mid-run costs tries, never attempts."""
+
+import json
+import threading
+import time
+
+import pytest
+
+ray = pytest.importorskip("ray", reason="the cluster tests need Ray (the dev extra installs it)")
+
+from ray.cluster_utils import Cluster  # noqa: E402
+
+from agentbench.cluster.ray_executor import RESOURCE, RayExecutor, version_problem  # noqa: E402
+from agentbench.models.profiles import get_profile, load_profiles  # noqa: E402
+from agentbench.runner import Runner  # noqa: E402
+from agentbench.spec import RunSpec  # noqa: E402
+from agentbench.store import get_run, run_attempts  # noqa: E402
+from agentbench.suites import load_tasks  # noqa: E402
+
+SLOTS = 2
+
+
+@pytest.fixture
+def cluster(docker_client):
+    """A head and a worker node, each advertising the local Docker engine with SLOTS slots."""
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "resources": {RESOURCE: SLOTS}})
+    worker = cluster.add_node(num_cpus=1, resources={RESOURCE: SLOTS})
+    cluster.wait_for_nodes()
+    yield cluster, worker
+    ray.shutdown()
+    cluster.shutdown()
+
+
+def run_on(cluster, engine, sandboxes, name: str, during=lambda executor: None) -> RayExecutor:
+    spec = RunSpec(name=name, models=["oracle", "noop"], agents=["minimal"], suites=["multistep"], executor="ray")
+    profiles = [get_profile(model, load_profiles(None)) for model in spec.models]
+    executor = RayExecutor(cluster.address)
+    runner = Runner(spec, engine, sandboxes, profiles, load_tasks(spec), executor=executor)
+    watcher = threading.Thread(target=during, args=(executor,), daemon=True)
+    watcher.start()
+    runner.run()
+    watcher.join(timeout=60)
+    return executor
+
+
+def check_exactly_once(engine, docker_client, name: str) -> list:
+    attempts = run_attempts(engine, name)
+    assert len(attempts) == len({a.id for a in attempts}) == 24  # 12 tasks x oracle, noop
+    assert all(a.solved for a in attempts if a.model == "oracle") and not any(a.solved for a in attempts if a.model == "noop")
+    assert not docker_client.containers.list(all=True, filters={"label": f"agentbench.run={name}"})
+    return attempts
+
+
+def test_a_run_spreads_over_both_nodes_and_records_each_attempt_once(cluster, engine, sandboxes, docker_client):
+    executor = run_on(cluster[0], engine, sandboxes, "spread")
+    attempts = check_exactly_once(engine, docker_client, "spread")
+    assert executor.slots == 2 * SLOTS and len({a.node for a in attempts}) == 2  # the report names each attempt's node
+    assert {node["node"] for node in json.loads(get_run(engine, "spread").lock_json)["nodes"]} == {a.node for a in attempts}
+
+
+def test_a_node_lost_mid_run_costs_tries_not_attempts(cluster, engine, sandboxes, docker_client):
+    head, worker = cluster
+
+    def kill_the_worker_once_it_runs_attempts(executor) -> None:
+        """More sandboxes up than the head has slots: the worker is running attempts; kill it."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            running = docker_client.containers.list(filters={"label": "agentbench.run=lost", "status": "running"})
+            if len(running) > SLOTS:
+                head.remove_node(worker, allow_graceful=False)
+                return
+            time.sleep(0.2)
+
+    run_on(head, engine, sandboxes, "lost", kill_the_worker_once_it_runs_attempts)
+    attempts = check_exactly_once(engine, docker_client, "lost")
+    retried = [a for a in attempts if a.infra_retries]
+    assert retried, "no attempt was in flight on the lost node"
+    assert all(a.node != f"{a.node.split(':')[0]}:{worker.node_id[:8]}" for a in retried)  # tried again on the head
+
+
+def test_nodes_must_run_the_driver_s_agentbench():
+    facts = [{"node": "a:1", "agentbench": "0.4.0"}, {"node": "b:2", "agentbench": "0.3.9"}]
+    assert version_problem(facts, "0.4.0") == "this driver runs agentbench 0.4.0, but b:2 has 0.3.9"
+    assert version_problem(facts[:1], "0.4.0") is None
+
+
+def test_no_cluster_at_the_address_is_one_sentence():
+    from agentbench.errors import UserError
+
+    with pytest.raises(UserError, match="No Ray cluster answers at 127.0.0.1:9"):
+        RayExecutor("127.0.0.1:9")
