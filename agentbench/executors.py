@@ -11,6 +11,8 @@ from agentbench.contracts import OnStep, SandboxFactory
 from agentbench.errors import UserError
 
 EXECUTORS = ("local", "ray")
+RESOURCE = "agentbench_docker"  # the Ray resource of a node with a Docker engine: its slots
+CLUSTER_LABEL = "agentbench.cluster"  # on the containers of attempts a Ray node runs
 
 
 class Executor(Protocol):

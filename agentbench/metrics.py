@@ -249,6 +249,21 @@ def time_breakdown(attempts: Sequence[dict]) -> dict[str, float]:
             "harness_s": max(0.0, wall - model - queue - tools)}
 
 
+def wall_by_node(attempts: Sequence[dict]) -> dict[str, dict]:
+    """Per node that ran attempts (their last tries): how many, how many solved, their wall
+    seconds and that time's share of all attempts' wall seconds."""
+    total = sum(a["wall_s"] for a in attempts)
+    nodes: dict[str, dict] = {}
+    for a in attempts:
+        node = nodes.setdefault(a.get("node") or "unknown", {"attempts": 0, "solved": 0, "wall_s": 0.0})
+        node["attempts"] += 1
+        node["solved"] += bool(a["solved"])
+        node["wall_s"] += a["wall_s"]
+    for node in nodes.values():
+        node["wall_share"] = node["wall_s"] / total if total else None
+    return dict(sorted(nodes.items()))
+
+
 def main_effects(attempts: Sequence[dict], factor: str) -> dict[str, dict]:
     """For each level of a factor (model, agent, ...): its completion rate with a Wilson
     interval and its difference from the rate over all graded attempts, and its cost per

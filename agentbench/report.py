@@ -15,6 +15,7 @@ from agentbench.metrics import (
     main_effects,
     pareto_frontier,
     server_load,
+    wall_by_node,
 )
 from agentbench.models.profiles import ModelProfile
 from agentbench.store import AttemptRow, RunRow, ServerRow, ServerSampleRow, StepRow
@@ -77,6 +78,7 @@ def build_report(run: RunRow, rows: list[AttemptRow], servers: list[tuple[Server
         "servers": servers_record(list(servers)),
         "notes": json.loads(run.notes_json or "[]"),
         "broken_tasks": broken_tasks(attempts),
+        "nodes": wall_by_node(attempts),
         "spec": json.loads(run.spec_json or "{}"),
         "lock": json.loads(run.lock_json or "{}"),
         "attempts": attempts,

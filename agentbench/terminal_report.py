@@ -28,7 +28,7 @@ def render_table(report: dict, console: Console) -> None:
         effort.add_row(name, _seconds(c["wall_s_median"]), _seconds(c["wall_s_p90"]), count(c["tokens_per_solved"]),
                        count(c["output_tokens_per_s"]), percent(c["valid_tool_call_share"]), str(c["tampered"]))
         spent.add_row(name, *time_shares(c["time_breakdown"]), _seconds(sum(c["time_breakdown"].values())))
-    for table in (outcome, effort, spent, _pass_table(configs)):
+    for table in (outcome, effort, spent, _pass_table(configs), _node_table(report.get("nodes", {}))):
         if table is not None:
             console.print(table)
     _notes(report, console)
@@ -53,9 +53,19 @@ def _pass_table(configs: list[dict]) -> Table | None:
     return table
 
 
-def _table(title: str, *columns: str) -> Table:
+def _node_table(nodes: dict[str, dict]) -> Table | None:
+    """Where attempts ran, when more than one machine ran them."""
+    if len(nodes) < 2:
+        return None
+    table = _table("where attempts ran (their last tries)", "attempts", "solved", "wall", "share of wall", first="node")
+    for name, node in nodes.items():
+        table.add_row(name, str(node["attempts"]), str(node["solved"]), _seconds(node["wall_s"]), percent(node["wall_share"]))
+    return table
+
+
+def _table(title: str, *columns: str, first: str = "configuration") -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    table.add_column("configuration", overflow="fold")
+    table.add_column(first, overflow="fold")
     for column in columns:
         table.add_column(column, justify="right", no_wrap=True)
     return table

@@ -2,15 +2,21 @@
 records, each node runs at most its slots, a node lost mid-run costs tries, never attempts."""
 
 import json
+import socket
+import subprocess
+import sys
 import threading
 import time
 
+import docker.errors
 import pytest
 
 ray = pytest.importorskip("ray", reason="the cluster tests need Ray (the dev extra installs it)")
 
 from ray.cluster_utils import Cluster  # noqa: E402
 
+from agentbench.executors import CLUSTER_LABEL  # noqa: E402
+from agentbench.sandbox.images import BASE_TAG  # noqa: E402
 from agentbench.cluster.ray_executor import RESOURCE, RayExecutor, version_problem  # noqa: E402
 from agentbench.models.profiles import get_profile, load_profiles  # noqa: E402
 from agentbench.runner import Runner  # noqa: E402
@@ -90,3 +96,51 @@ def test_no_cluster_at_the_address_is_one_sentence():
 
     with pytest.raises(UserError, match="No Ray cluster answers at 127.0.0.1:9"):
         RayExecutor("127.0.0.1:9")
+
+
+def test_a_head_started_by_agentbench_worker_runs_a_run_s_attempts(docker_client, tmp_path):
+    from test_cli import agentbench
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"AGENTBENCH_RESULTS": str(tmp_path)}
+    left = docker_client.containers.create(BASE_TAG, "true", labels={"agentbench": "1", CLUSTER_LABEL: "1"})  # a lost node's
+    try:
+        started = agentbench("worker", "--head", "--slots", "2", "--port", str(port), env=env)
+        assert started.returncode == 0, started.stderr[-2000:]
+        assert "removed 1 container(s)" in started.stderr
+        with pytest.raises(docker.errors.NotFound):
+            left.reload()
+        ran = agentbench("run", "--model", "oracle", "--suite", "multistep", "--limit", "2", "--run", "w", "--executor", "ray",
+                         "--ray-address", f"127.0.0.1:{port}", env=env)
+        assert ran.returncode == 0, ran.stderr[-2000:]
+    finally:
+        subprocess.run([sys.executable, "-m", "ray.scripts.scripts", "stop", "--force"], capture_output=True, timeout=120)
+    report = json.loads(agentbench("report", "w", "--json", "-", env=env).stdout)
+    assert [a["solved"] for a in report["attempts"]] == [True, True]
+    assert {a["node"] for a in report["attempts"]} == set(report["nodes"]) == {report["lock"]["nodes"][0]["node"]}
+    assert report["nodes"][report["attempts"][0]["node"]]["attempts"] == 2
+
+
+def test_an_endpoint_s_connection_cap_holds_across_the_cluster_s_nodes(cluster):
+    from agentbench.cluster.actors import ClusterGate, ClusterGates
+    from agentbench.cluster.ray_executor import node_name
+    from agentbench.models.route import Gate
+
+    head, _ = cluster
+    ray.init(address=head.address, logging_level="ERROR", log_to_driver=False)
+    gates = ClusterGates.remote()
+
+    @ray.remote(num_cpus=0, resources={RESOURCE: 1})
+    def call_through(gate: Gate) -> tuple[str, float, float]:
+        with ClusterGate(gates, gate):
+            entered = time.time()
+            time.sleep(0.5)
+            return node_name(), entered, time.time()
+
+    held = ray.get([call_through.remote(Gate("endpoint", 2)) for _ in range(8)])
+    assert len({node for node, _, _ in held}) == 2  # both nodes called
+    moments = sorted([(entered, 1) for _, entered, _ in held] + [(left, -1) for _, _, left in held])
+    in_flight = [sum(step for _, step in moments[:index + 1]) for index in range(len(moments))]
+    assert max(in_flight) == 2  # never more than the cap at once, over four slots on two nodes

@@ -22,6 +22,7 @@ from agentbench.metrics import (
     per_solved,
     rate,
     time_breakdown,
+    wall_by_node,
     total_cost,
 )
 
@@ -251,3 +252,17 @@ def test_valid_tool_call_share_pools_calls_not_attempts():
                 {"tool_call_checks": 0, "valid_tool_calls": 0}]
     assert valid_tool_call_share(attempts) == pytest.approx(9 / 12)  # not the mean of 0.9 and 0.0
     assert valid_tool_call_share([{"tool_call_checks": 0, "valid_tool_calls": 0}]) is None
+
+
+def test_wall_by_node_splits_attempts_and_their_seconds_by_the_node_that_ran_them():
+    import pandas as pd
+
+    attempts = [{**_timed(task, solved, wall), "node": node} for task, solved, wall, node in
+                [("a", True, 4.0, "h:1"), ("b", False, 2.0, "h:2"), ("c", True, 6.0, "h:1"), ("d", True, 8.0, None)]]
+    reference = pd.DataFrame(attempts).fillna({"node": "unknown"}).groupby("node").agg(
+        attempts=("wall_s", "size"), solved=("solved", "sum"), wall_s=("wall_s", "sum"))
+    reference["wall_share"] = reference["wall_s"] / reference["wall_s"].sum()
+    for node, expected in reference.to_dict("index").items():
+        assert wall_by_node(attempts)[node] == pytest.approx(expected)
+    assert list(wall_by_node(attempts)) == ["h:1", "h:2", "unknown"]
+    assert wall_by_node([{**_timed("a", False, 0.0), "node": "h"}]) == {"h": {"attempts": 1, "solved": 0, "wall_s": 0.0, "wall_share": None}}

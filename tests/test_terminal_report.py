@@ -69,3 +69,14 @@ def test_grader_log_excerpts_start_at_a_line_and_keep_pytest_summary():
                          stop_reason="submitted", grade_status="passed", check_output=log, started_at=utcnow())
     shown = trajectory_text(attempt, [])
     assert "  | ===== 300 passed in 1.23s =====" in shown and "earlier characters left out" in shown
+
+
+def test_attempts_spread_over_nodes_get_a_table_of_where_they_ran_and_one_node_none():
+    run = RunRow(name="r", spec_json="{}", agentbench_version="test", status="completed")
+    spread = rows("m", [{0, 1}] * 5)
+    for index, row in enumerate(spread):
+        row.node = "host-a:1" if index < 4 else "host-b:2"  # walls 1+2+3+4 = 10 s of 75 s on host-a
+    text = rendered(build_report(run, spread))
+    assert "where attempts ran" in text
+    assert next(line for line in text.splitlines() if line.startswith(" host-a:1")).split()[1:] == ["4", "4", "10.0", "s", "13%"]
+    assert "where attempts ran" not in rendered(build_report(run, rows("m", [{0}] * 5)))

@@ -8,6 +8,7 @@ import sys
 import typer
 
 from agentbench.cli import (
+    cluster_commands,
     model_commands,
     result_commands,
     run_commands,
@@ -28,7 +29,7 @@ app.add_typer(sandbox_app, name="sandbox")
 
 for command in (run_commands.run, result_commands.report, result_commands.compare, result_commands.show,
                 result_commands.history, task_commands.tasks, result_commands.export, task_commands.grade,
-                model_commands.models, model_commands.serve, view_commands.view):
+                model_commands.models, model_commands.serve, view_commands.view, cluster_commands.worker):
     app.command()(command)
 runs_app.callback(invoke_without_command=True)(result_commands.runs)
 runs_app.command("delete")(result_commands.delete)

@@ -147,6 +147,7 @@ def run_spec(spec, profiles: list, tasks: list):
     source = RepoSource(spec.repos)
     sandboxes, ca_bundle = sandbox_factory("docker"), ca_bundle_from_env()
     client = sandboxes.client  # images are built on the Docker engine the sandboxes run on
+    executor = executor_for(spec.executor, sandboxes, spec.ray_address)
     engine = open_store()
     signal.signal(signal.SIGTERM, raise_interrupt)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
@@ -163,7 +164,6 @@ def run_spec(spec, profiles: list, tasks: list):
         kinds = {"folder": FolderTasks(client, ca_bundle, on_status), "harbor": HarborTasks(client, on_status),
                    "swebench": SwebenchTasks(SwebenchImages(client, source, spec.images, ca_bundle, on_status, spec.image_builds),
                                                spec.prune_images)}
-        executor = executor_for(spec.executor, sandboxes, spec.ray_address)
         runner = Runner(spec, engine, sandboxes, profiles, tasks, on_attempt=on_attempt, on_status=on_status,
                         on_start=lambda count: bar.update(job, total=count), kinds=kinds, executor=executor)
         try:

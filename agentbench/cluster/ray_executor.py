@@ -18,8 +18,7 @@ from agentbench.attempt import AttemptJob, AttemptResult, run_attempt
 from agentbench.cluster.actors import ClusterGates, StepRelay
 from agentbench.contracts import AttemptStopped, OnStep
 from agentbench.errors import UserError
-
-RESOURCE = "agentbench_docker"
+from agentbench.executors import CLUSTER_LABEL, RESOURCE
 POLL_S = 0.5
 
 
@@ -78,14 +77,14 @@ class RayExecutor:
                 raise ConnectionError("nothing listens there")
             ray.init(address=where, logging_level="ERROR", log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise UserError(f"No Ray cluster answers at {where}: start one with `ray start --head --resources "
-                            f"'{{\"{RESOURCE}\": N}}'`, or pass its address with --ray-address "
+            raise UserError(f"No Ray cluster answers at {where}: start one with `agentbench worker --head --slots N`, "
+                            f"or pass its address with --ray-address "
                             f"({str(exc).splitlines()[0][:200]}).") from None
         docker_nodes = [node for node in ray.nodes() if node["Alive"] and node["Resources"].get(RESOURCE)]
         if not docker_nodes:
             ray.shutdown()
             raise UserError(f"No node of the Ray cluster at {where} has a Docker engine: join one with "
-                            f"`ray start --address ADDR --resources '{{\"{RESOURCE}\": N}}'`.")
+                            f"`agentbench worker --address ADDR --slots N` (or `ray start --resources '{{\"{RESOURCE}\": N}}'`).")
         self.node_ids = [node["NodeID"] for node in docker_nodes]
         self.slots = int(sum(node["Resources"][RESOURCE] for node in docker_nodes))
         self.nodes = ray.get([node_facts.options(scheduling_strategy=self._on(node)).remote() for node in self.node_ids])
@@ -99,7 +98,7 @@ class RayExecutor:
 
     def run(self, key: str, job: AttemptJob, on_step: OnStep) -> AttemptResult:
         """One try of an attempt on whichever node has a slot; `key` names the try."""
-        job = replace(job, model=replace(job.model, cluster_gates=self.gates))
+        job = replace(job, model=replace(job.model, cluster_gates=self.gates), labels={**job.labels, CLUSTER_LABEL: "1"})
         pending = attempt_on_node.options(resources={RESOURCE: 1}).remote(job, self.relay, key)
         relayed: list = []
         done = False
