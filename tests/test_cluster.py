@@ -144,3 +144,17 @@ def test_an_endpoint_s_connection_cap_holds_across_the_cluster_s_nodes(cluster):
     moments = sorted([(entered, 1) for _, entered, _ in held] + [(left, -1) for _, _, left in held])
     in_flight = [sum(step for _, step in moments[:index + 1]) for index in range(len(moments))]
     assert max(in_flight) == 2  # never more than the cap at once, over four slots on two nodes
+
+
+def test_a_lost_node_s_connection_slots_are_given_back(cluster):
+    from agentbench.cluster.actors import ClusterGates
+
+    ray.init(address=cluster[0].address, logging_level="ERROR", log_to_driver=False)
+    gates = ClusterGates.remote()
+    ray.get(gates.acquire.remote("endpoint", 1, "lost-node"))
+    waiting = gates.acquire.remote("endpoint", 1, "lost-node")  # its next call, queued when the node goes
+    here = gates.acquire.remote("endpoint", 1, "head")
+    assert not ray.wait([here], timeout=1)[0]  # the cap is held
+    assert ray.get(gates.release_node.remote("lost-node")) == 1
+    ray.get(waiting)  # had the slot, and gave it straight back
+    assert ray.wait([here], timeout=10)[0]  # the head's call has it

@@ -110,12 +110,18 @@ class RayExecutor:
         try:
             result = ray.get(pending)
         except ray.exceptions.RayError as exc:
+            self._release_lost_nodes()
             return AttemptResult(AttemptStopped("sandbox_error", f"the node running it was lost ({exc.__class__.__name__})"),
                                  steps=relayed)
         for step in result.steps[len(relayed):]:  # reported after the last look at the relay
             on_step(step)
         self.relay.take.remote(key)
         return result
+
+    def _release_lost_nodes(self) -> None:
+        """Give back the connection slots of nodes that left the cluster mid-call."""
+        alive = {node["NodeID"] for node in ray.nodes() if node["Alive"]}
+        ray.get([self.gates.release_node.remote(node) for node in self.node_ids if node not in alive])
 
     def remove_sandboxes(self, labels: dict[str, str]) -> int:
         """Remove the labelled containers on every node still in the cluster."""
