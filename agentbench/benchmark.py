@@ -6,7 +6,9 @@ Four numbers, each beside the raw timings it comes from:
 - overhead_share: the part of oracle attempts spent outside the model, the tools and grading;
 - concurrency_efficiency: W-fold throughput reached at W workers (wall at 1 / (W x wall at W))
   for attempts against a scripted model with a fixed latency per call;
-- startup_ratio: `agentbench --help`, `models` and `report RUN` vs `python -c 'import typer'`.
+- startup_ratio: `agentbench --help`, `models` and `report RUN` vs `python -c 'import typer'`;
+- cluster_ratio: attempts per minute on a local Ray cluster of two nodes vs one node of the same
+  slots (agentbench.cluster.throughput), with the same scripted model.
 """
 
 from __future__ import annotations
@@ -192,7 +194,20 @@ def measure_concurrency(client, engine, attempts: int, workers: list[int], laten
             "efficiency": concurrency_efficiency(walls), "calls_per_attempt": 2}
 
 
-def run_bench(reps: int, attempts: int, workers: list[int], latency_s: float, oracle_suite: str) -> dict:
+def measure_cluster_figure(client, engine, attempts: int, slots: int, latency_s: float) -> dict:
+    """The cluster figure, or why it was not measured (Ray not installed)."""
+    try:
+        from agentbench.cluster.throughput import measure_cluster
+    except ImportError:
+        return {"skipped": "Ray is not installed (pip install 'agentbench[cluster]')"}
+    with tempfile.TemporaryDirectory() as scratch, ChatServer(scripted_fix(latency_s)) as server:
+        profile = ModelProfile(name="scripted", provider="openai", model="scripted", base_url=server.url,
+                               max_connections=2 * slots)
+        return measure_cluster(client, engine, profile, write_echo_task(Path(scratch)), attempts, slots)
+
+
+def run_bench(reps: int, attempts: int, workers: list[int], latency_s: float, oracle_suite: str,
+              cluster_slots: int = 4) -> dict:
     """Every measurement, in one run, into the bench.json document."""
     if shutil.which("docker") is None:
         raise UserError("make bench compares against the docker command line, which is not installed; install docker.io.")
@@ -207,12 +222,14 @@ def run_bench(reps: int, attempts: int, workers: list[int], latency_s: float, or
         oracle = measure_oracle(client, engine, oracle_suite)
         startup = measure_startup(f"sqlite:///{scratch}/bench.db", max(reps // 4, 3))
         concurrency = measure_concurrency(client, engine, attempts, workers, latency_s)
+        cluster = measure_cluster_figure(client, engine, attempts, cluster_slots, latency_s)
     results = {
         "lifecycle_ratio": ratio(lifecycle["harness_s"], lifecycle["raw_s"]),
         "exec_ratio": ratio(execs["harness_s"], execs["raw_s"]),
         "overhead_share": overhead_share(oracle),
         "concurrency_efficiency": concurrency["efficiency"],
         "startup_ratio": {name: ratio(startup[name], startup["baseline"]) for name in STARTUP_COMMANDS},
+        "cluster_ratio": cluster.get("ratio"),
     }
     checked = {**results, "concurrency_efficiency_16": concurrency["efficiency"].get("16")}
     return {
@@ -221,12 +238,13 @@ def run_bench(reps: int, attempts: int, workers: list[int], latency_s: float, or
                            "met": None if checked[name] is None else target_met(name, checked[name])}
                     for name, (op, bound) in TARGETS.items()},
         "raw": {
-            "lifecycle": lifecycle, "exec": execs, "concurrency": concurrency, "startup_s": startup,
+            "lifecycle": lifecycle, "exec": execs, "concurrency": concurrency, "startup_s": startup, "cluster": cluster,
             "oracle": [{"task": row.task, "span_s": attempt_span_s(row), "model_s": row.model_s, "tool_s": row.tool_s,
                         "grade_s": row.grade_s, "solved": row.solved} for row in oracle],
         },
         "settings": {"reps": reps, "attempts": attempts, "workers": workers, "latency_s": latency_s,
-                     "oracle_suite": oracle_suite, "image": image, "cpus": os.cpu_count()},
+                     "oracle_suite": oracle_suite, "image": image, "cpus": os.cpu_count(),
+                     "cluster_slots": cluster_slots},
     }
 
 
@@ -237,13 +255,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", default="1,4,16", help="Worker counts, comma-separated (1 included).")
     parser.add_argument("--latency", type=float, default=1.0, help="Seconds the scripted model takes per call.")
     parser.add_argument("--oracle-suite", default="multistep", help="Suite the oracle attempts run on.")
+    parser.add_argument("--cluster-slots", type=int, default=4, help="Slots of each node of the cluster figure.")
     parser.add_argument("--out", type=Path, default=None, help="Where to write bench.json (default results/bench.json).")
     args = parser.parse_args(argv)
-    document = run_bench(args.reps, args.attempts, [int(w) for w in args.workers.split(",")], args.latency, args.oracle_suite)
+    document = run_bench(args.reps, args.attempts, [int(w) for w in args.workers.split(",")], args.latency, args.oracle_suite,
+                         args.cluster_slots)
     out = args.out or results_dir() / "bench.json"
     out.write_text(json.dumps(document, indent=2) + "\n")
     print(json.dumps({key: document[key] for key in ("lifecycle_ratio", "exec_ratio", "overhead_share",
-                                                      "concurrency_efficiency", "startup_ratio", "targets")}, indent=2))
+                                                      "concurrency_efficiency", "startup_ratio", "cluster_ratio",
+                                                      "targets")}, indent=2))
     print(f"wrote {out}")
 
 

@@ -52,7 +52,7 @@ def test_targets_compare_the_right_way():
 def test_bench_measures_everything_and_writes_bench_json(tmp_path, capsys):
     out = tmp_path / "bench.json"
     main(["--reps", "2", "--attempts", "2", "--workers", "1,2", "--latency", "0.2",
-          "--oracle-suite", str(FIXTURES / "tiny"), "--out", str(out)])
+          "--oracle-suite", str(FIXTURES / "tiny"), "--cluster-slots", "1", "--out", str(out)])
     document = json.loads(out.read_text())
     assert 0 < document["lifecycle_ratio"] < 10 and 0 < document["exec_ratio"] < 10
     assert 0 < document["overhead_share"] < 1
@@ -65,4 +65,7 @@ def test_bench_measures_everything_and_writes_bench_json(tmp_path, capsys):
     assert set(document["startup_ratio"]) == {"--help", "models", "report"}
     assert all(0 < value < 20 for value in document["startup_ratio"].values())
     assert len(document["raw"]["startup_s"]["baseline"]) == 3
+    cluster = document["raw"]["cluster"]["nodes"]
+    assert [cluster[n]["solved"] for n in ("1", "2")] == [2, 2] and [cluster[n]["nodes_used"] for n in ("1", "2")] == [1, 2]
+    assert document["cluster_ratio"] == pytest.approx(cluster["1"]["wall_s"] / cluster["2"]["wall_s"])  # per-minute rates, same attempts
     assert f"wrote {out}" in capsys.readouterr().out
