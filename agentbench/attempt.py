@@ -61,6 +61,7 @@ class AttemptResult:
     started_at: datetime = field(default_factory=utcnow)
     git_commands: list[str] = field(default_factory=list)  # what git ran in the sandbox (look-ups)
     image: str | None = None
+    image_digest: str | None = None  # of the image on the machine that ran it
     node: str | None = None  # the machine it ran on, as its executor names it
 
 
@@ -76,6 +77,7 @@ def run_attempt(job: AttemptJob, on_step: OnStep = lambda step: None) -> Attempt
     started = time.monotonic()
     try:
         result.image = job.kind.image(job.task)  # a task's first attempt may build its image: not the attempt's time
+        result.image_digest = job.sandboxes.image_digest(result.image)
         result.started_at, started = utcnow(), time.monotonic()
         with job.sandboxes.start(result.image, {**job.labels, "agentbench.role": "agent"}, network=job.network,
                                  workdir=job.task.workdir) as box:

@@ -82,6 +82,7 @@ class Runner:
         self.left: Counter[str] = Counter()  # attempts still to finish, per task id
         self._left_lock = threading.Lock()
         self.image_digests: dict[str, str] = {}  # per image the attempts ran in
+        self.node_images: dict[str, dict[str, str]] = {}  # per node, the digest of each image it ran attempts in
         self.task_hashes = {task.id: task.content_hash for task in tasks}  # read once: the lock is written twice
         self.cap: CostCap | None = None
         self.history = History([])
@@ -216,8 +217,9 @@ class Runner:
         return attempt_id(self.spec.name, attempt.task.id, attempt.profile.name, attempt.agent, attempt.epoch)
 
     def _note_image(self, result: AttemptResult) -> None:
-        if result.image and result.image not in self.image_digests:
-            self.image_digests[result.image] = self.sandboxes.image_digest(result.image)
+        if result.image and result.image_digest:
+            self.image_digests.setdefault(result.image, result.image_digest)
+            self.node_images.setdefault(result.node or "", {})[result.image] = result.image_digest
 
     def _record_lock(self, starting: bool = False) -> None:
         """Store the run's lock record, keeping the images of a resumed run's earlier sessions;
@@ -230,7 +232,7 @@ class Runner:
             changed = [path for group, paths in changed_groups(previous, lock, same).items() if group != "images"
                        for path in paths]
         lock["images"] = {**previous.get("images", {}), **lock["images"]}
-        lock["nodes"] = self.executor.nodes
+        lock["nodes"] = [{**node, "images": self.node_images.get(node["node"], {})} for node in self.executor.nodes]
         self.recorder.write_lock(lock)
         if changed:
             self.recorder.add_notes([f"resumed under a different lock record: {', '.join(changed[:6])}"])

@@ -62,7 +62,10 @@ def test_a_run_spreads_over_both_nodes_and_records_each_attempt_once(cluster, en
     executor = run_on(cluster[0], engine, sandboxes, "spread")
     attempts = check_exactly_once(engine, docker_client, "spread")
     assert executor.slots == 2 * SLOTS and len({a.node for a in attempts}) == 2  # the report names each attempt's node
-    assert {node["node"] for node in json.loads(get_run(engine, "spread").lock_json)["nodes"]} == {a.node for a in attempts}
+    lock = json.loads(get_run(engine, "spread").lock_json)
+    assert {node["node"] for node in lock["nodes"]} == {a.node for a in attempts}
+    assert all(node["images"] and node["images"].items() <= lock["images"].items() and node["docker"] for node in lock["nodes"])
+    assert all(digest == docker_client.images.get(tag).id for tag, digest in lock["images"].items())
 
 
 def test_a_node_lost_mid_run_costs_tries_not_attempts(cluster, engine, sandboxes, docker_client):
