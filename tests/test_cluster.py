@@ -2,6 +2,7 @@
 records, each node runs at most its slots, a node lost mid-run costs tries, never attempts."""
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -101,7 +102,9 @@ def test_no_cluster_at_the_address_is_one_sentence():
         RayExecutor("127.0.0.1:9")
 
 
-def test_a_head_started_by_agentbench_worker_runs_a_run_s_attempts(docker_client, tmp_path):
+def test_a_head_started_by_agentbench_worker_runs_a_run_that_resumes_after_its_driver_is_killed(docker_client, tmp_path):
+    """The CLI end to end: `agentbench worker --head`, a run whose driver is SIGKILLed after two
+    attempts, then `--resume`: every attempt recorded once, no container left."""
     from test_cli import agentbench
 
     with socket.socket() as probe:
@@ -109,21 +112,28 @@ def test_a_head_started_by_agentbench_worker_runs_a_run_s_attempts(docker_client
         port = probe.getsockname()[1]
     env = {"AGENTBENCH_RESULTS": str(tmp_path)}
     left = docker_client.containers.create(BASE_TAG, "true", labels={"agentbench": "1", CLUSTER_LABEL: "1"})  # a lost node's
+    run = [sys.executable, "-m", "agentbench", "run", "--model", "oracle", "--model", "noop", "--suite", "multistep",
+           "--limit", "6", "--run", "w", "--executor", "ray", "--ray-address", f"127.0.0.1:{port}"]
     try:
         started = agentbench("worker", "--head", "--slots", "2", "--port", str(port), env=env)
         assert started.returncode == 0, started.stderr[-2000:]
         assert "removed 1 container(s)" in started.stderr
         with pytest.raises(docker.errors.NotFound):
             left.reload()
-        ran = agentbench("run", "--model", "oracle", "--suite", "multistep", "--limit", "2", "--run", "w", "--executor", "ray",
-                         "--ray-address", f"127.0.0.1:{port}", env=env)
-        assert ran.returncode == 0, ran.stderr[-2000:]
+        driver = subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, **env})
+        ended = [line for line in iter(driver.stdout.readline, "") if "#0  " in line][:2]  # lines of attempts as they end
+        driver.kill()
+        driver.wait(timeout=60)
+        assert len(ended) == 2
+        resumed = agentbench("run", "--resume", "w", env=env)
+        assert resumed.returncode == 0, resumed.stderr[-2000:]
     finally:
         subprocess.run([sys.executable, "-m", "ray.scripts.scripts", "stop", "--force"], capture_output=True, timeout=120)
     report = json.loads(agentbench("report", "w", "--json", "-", env=env).stdout)
-    assert [a["solved"] for a in report["attempts"]] == [True, True]
+    assert len(report["attempts"]) == len({(a["task"], a["model"], a["epoch"]) for a in report["attempts"]}) == 12
+    assert all(a["solved"] == (a["model"] == "oracle") for a in report["attempts"])
     assert {a["node"] for a in report["attempts"]} == set(report["nodes"]) == {report["lock"]["nodes"][0]["node"]}
-    assert report["nodes"][report["attempts"][0]["node"]]["attempts"] == 2
+    assert not docker_client.containers.list(all=True, filters={"label": "agentbench.run=w"})
 
 
 def test_an_endpoint_s_connection_cap_holds_across_the_cluster_s_nodes(cluster):
