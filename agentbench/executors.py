@@ -17,10 +17,12 @@ CLUSTER_LABEL = "agentbench.cluster"  # on the containers of attempts a Ray node
 
 class Executor(Protocol):
     """Runs attempt jobs somewhere and hands back their results; `slots` is how many it can run
-    at once (None: as many as the run's --workers), `nodes` what the lock records of each node."""
+    at once (None: as many as the run's --workers), `nodes` what the lock records of each node,
+    `reached_at` the address its nodes reach this machine at (None: they are this machine)."""
 
     slots: int | None
     nodes: list[dict]
+    reached_at: str | None
 
     def run(self, key: str, job: AttemptJob, on_step: OnStep) -> AttemptResult: ...
 
@@ -33,6 +35,7 @@ class LocalExecutor:
     """Attempts on this process's threads, in sandboxes of `sandboxes`."""
 
     slots = None
+    reached_at = None
 
     def __init__(self, sandboxes: SandboxFactory):
         self.sandboxes = sandboxes

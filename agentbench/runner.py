@@ -74,9 +74,10 @@ class Runner:
         self.on_status = on_status
         self.on_start = on_start
         self.recorder = RunRecorder(engine, spec.name)
-        self.models = RunModels(profiles, spec.base_url, {t.id: t.solution_patch for t in tasks}, on_status)
-        self.kinds = kinds or {"folder": FolderTasks(sandboxes.client, progress=on_status)}
         self.executor = executor or LocalExecutor(sandboxes)
+        self.models = RunModels(profiles, spec.base_url, {t.id: t.solution_patch for t in tasks}, on_status,
+                                self.executor.reached_at)
+        self.kinds = kinds or {"folder": FolderTasks(sandboxes.client, progress=on_status)}
         self.stopping = threading.Event()
         self.labels = {"agentbench.run": spec.name}
         self.left: Counter[str] = Counter()  # attempts still to finish, per task id

@@ -39,7 +39,7 @@ def cluster(docker_client):
     cluster.shutdown()
 
 
-def run_on(cluster, engine, sandboxes, name: str, during=lambda executor: None) -> RayExecutor:
+def run_on(cluster, engine, sandboxes, name: str, during=lambda executor: None) -> Runner:
     spec = RunSpec(name=name, models=["oracle", "noop"], agents=["minimal"], suites=["multistep"], executor="ray")
     profiles = [get_profile(model, load_profiles(None)) for model in spec.models]
     executor = RayExecutor(cluster.address)
@@ -48,7 +48,7 @@ def run_on(cluster, engine, sandboxes, name: str, during=lambda executor: None) 
     watcher.start()
     runner.run()
     watcher.join(timeout=60)
-    return executor
+    return runner
 
 
 def check_exactly_once(engine, docker_client, name: str) -> list:
@@ -60,9 +60,11 @@ def check_exactly_once(engine, docker_client, name: str) -> list:
 
 
 def test_a_run_spreads_over_both_nodes_and_records_each_attempt_once(cluster, engine, sandboxes, docker_client):
-    executor = run_on(cluster[0], engine, sandboxes, "spread")
+    runner = run_on(cluster[0], engine, sandboxes, "spread")
     attempts = check_exactly_once(engine, docker_client, "spread")
-    assert executor.slots == 2 * SLOTS and len({a.node for a in attempts}) == 2  # the report names each attempt's node
+    served_at = runner.models.builtin.base_url("t")  # the baselines, where the nodes reach this machine
+    assert not served_at.startswith("http://127.") and runner.executor.reached_at in served_at
+    assert runner.executor.slots == 2 * SLOTS and len({a.node for a in attempts}) == 2  # the report names each attempt's node
     lock = json.loads(get_run(engine, "spread").lock_json)
     assert {node["node"] for node in lock["nodes"]} == {a.node for a in attempts}
     assert all(node["images"] and node["images"].items() <= lock["images"].items() and node["docker"] for node in lock["nodes"])

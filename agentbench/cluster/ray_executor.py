@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import ray
 import ray.exceptions
+import ray.util
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from agentbench import __version__
@@ -92,6 +93,7 @@ class RayExecutor:
         if problem:
             ray.shutdown()
             raise UserError(f"The cluster's nodes must run this agentbench: {problem}; install the same version on every node.")
+        self.reached_at = ray.util.get_node_ip_address()  # the baselines served here, for the nodes
         here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         self.relay = StepRelay.options(scheduling_strategy=here).remote()
         self.gates = ClusterGates.options(scheduling_strategy=here).remote()

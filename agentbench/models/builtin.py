@@ -23,12 +23,17 @@ RUN_SCRIPT = f"bash {SCRIPT_FILE}; status=$?; rm -f {SCRIPT_FILE}; exit $status"
 class BuiltinModels:
     """One HTTP server for the baselines; each attempt gets its own route (…/tasks/<id>/epochs/<n>/v1)."""
 
-    def __init__(self, solutions: dict[str, str | None]):
+    def __init__(self, solutions: dict[str, str | None], reached_at: str | None = None):
+        """`reached_at`: the address other machines reach this one at, when attempts run there
+        (the server then listens on every interface); else it listens on 127.0.0.1 only."""
         self.solutions = solutions
-        self.server = ChatServer(self.respond, model_ids=("oracle", "noop", "redteam"))
+        self.reached_at = reached_at
+        self.server = ChatServer(self.respond, model_ids=("oracle", "noop", "redteam"),
+                                 host="0.0.0.0" if reached_at else "127.0.0.1")
 
     def base_url(self, task_id: str, epoch: int = 0) -> str:
-        return f"{self.server.root}/tasks/{quote(task_id, safe='/')}/epochs/{epoch}/v1"
+        root = f"http://{self.reached_at}:{self.server.port}" if self.reached_at else self.server.root
+        return f"{root}/tasks/{quote(task_id, safe='/')}/epochs/{epoch}/v1"
 
     def respond(self, request: dict, route: str) -> Reply:
         """The baseline's reply; baselines run no tokenizer, so they count no tokens."""

@@ -64,6 +64,10 @@ class ChatServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
     def root(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"

@@ -27,8 +27,9 @@ class RunModels:
     `start` once the attempts are about to run; `route` per attempt."""
 
     def __init__(self, profiles: list[ModelProfile], base_url: str | None, solutions: dict[str, str | None],
-                 on_status: Callable[[str], None] = lambda line: None):
+                 on_status: Callable[[str], None] = lambda line: None, reached_at: str | None = None):
         self.profiles = profiles
+        self.reached_at = reached_at  # where other machines reach the baselines served here (attempts run there)
         self.base_url = base_url
         self.solutions = solutions  # per task: the reference patch the oracle replays
         self.on_status = on_status
@@ -65,7 +66,7 @@ class RunModels:
         self.streams = {profile.name: self._may_stream(profile) for profile in self.profiles}
         stack.callback(forget, self.scope)
         if any(p.provider == "builtin" for p in self.profiles):
-            self.builtin = stack.enter_context(BuiltinModels(self.solutions))
+            self.builtin = stack.enter_context(BuiltinModels(self.solutions, self.reached_at))
 
     def route(self, profile: ModelProfile, task_id: str, epoch: int) -> ModelRoute:
         """How one attempt reaches its model."""
