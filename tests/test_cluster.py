@@ -17,6 +17,7 @@ ray = pytest.importorskip("ray", reason="the cluster tests need Ray (the dev ext
 from ray.cluster_utils import Cluster  # noqa: E402
 
 from agentbench.executors import CLUSTER_LABEL  # noqa: E402
+from agentbench.sandbox.docker import remove_containers  # noqa: E402
 from agentbench.sandbox.images import BASE_TAG  # noqa: E402
 from agentbench.cluster.ray_executor import RESOURCE, RayExecutor, version_problem  # noqa: E402
 from agentbench.models.profiles import get_profile, load_profiles  # noqa: E402
@@ -28,11 +29,47 @@ from agentbench.suites import load_tasks  # noqa: E402
 SLOTS = 2
 
 
+@pytest.fixture(scope="module")
+def second_engine(python_image, tmp_path_factory):
+    """A second Docker engine on its own socket and data root (a second Docker host, for the
+    worker node), holding the python image; its address."""
+    root = tmp_path_factory.mktemp("docker2")
+    socket_path = root / "docker.sock"
+    address = f"unix://{socket_path}"
+    command = ["dockerd", "--host", address, "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
+               "--pidfile", str(root / "docker.pid"), "--bridge", "none", "--iptables=false", "--ip-masq=false"]
+    try:
+        daemon = subprocess.Popen(command, stdout=open(root / "log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    except OSError as exc:
+        pytest.fail(f"the cluster tests start a second dockerd: {exc}") if os.environ.get("CI") else pytest.skip(str(exc))
+    deadline = time.monotonic() + 60
+    while (client := _client(address) if socket_path.exists() else None) is None:
+        if daemon.poll() is not None or time.monotonic() > deadline:
+            message = f"a second dockerd did not start: {(root / 'log').read_text()[-500:]}"
+            pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+        time.sleep(0.5)
+    client.images.load(docker.from_env().images.get(python_image).save(named=True))
+    yield address
+    remove_containers(client, None)
+    daemon.terminate()
+    daemon.wait(timeout=60)
+
+
+def _client(address: str) -> docker.DockerClient | None:
+    """A client of the engine at `address`, once it answers."""
+    try:
+        client = docker.DockerClient(base_url=address)
+        return client if client.ping() else None
+    except docker.errors.DockerException:
+        return None
+
+
 @pytest.fixture
-def cluster(docker_client):
-    """A head and a worker node, each advertising the local Docker engine with SLOTS slots."""
+def cluster(docker_client, second_engine):
+    """A head node on the local Docker engine and a worker node on the second engine, each with
+    SLOTS slots."""
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "resources": {RESOURCE: SLOTS}})
-    worker = cluster.add_node(num_cpus=1, resources={RESOURCE: SLOTS})
+    worker = cluster.add_node(num_cpus=1, resources={RESOURCE: SLOTS}, env_vars={"DOCKER_HOST": second_engine})
     cluster.wait_for_nodes()
     yield cluster, worker
     ray.shutdown()
@@ -59,9 +96,11 @@ def check_exactly_once(engine, docker_client, name: str) -> list:
     return attempts
 
 
-def test_a_run_spreads_over_both_nodes_and_records_each_attempt_once(cluster, engine, sandboxes, docker_client):
+def test_a_run_spreads_over_both_nodes_and_records_each_attempt_once(cluster, engine, sandboxes, docker_client, second_engine):
     runner = run_on(cluster[0], engine, sandboxes, "spread")
     attempts = check_exactly_once(engine, docker_client, "spread")
+    second = docker.DockerClient(base_url=second_engine)
+    assert not second.containers.list(all=True, filters={"label": "agentbench.run=spread"})
     served_at = runner.models.builtin.base_url("t")  # the baselines, where the nodes reach this machine
     assert not served_at.startswith("http://127.") and runner.executor.reached_at in served_at
     assert runner.executor.slots == 2 * SLOTS and len({a.node for a in attempts}) == 2  # the report names each attempt's node
@@ -69,17 +108,20 @@ def test_a_run_spreads_over_both_nodes_and_records_each_attempt_once(cluster, en
     assert {node["node"] for node in lock["nodes"]} == {a.node for a in attempts}
     assert all(node["images"] and node["images"].items() <= lock["images"].items() and node["docker"] for node in lock["nodes"])
     assert all(digest == docker_client.images.get(tag).id for tag, digest in lock["images"].items())
+    worker_node = next(node for node in lock["nodes"] if node["node"].endswith(cluster[1].node_id[:8]))
+    assert {node["engine"] for node in lock["nodes"]} == {docker_client.info()["ID"], second.info()["ID"]}
+    assert worker_node["engine"] == second.info()["ID"]  # the worker ran its attempts in its own engine
 
 
-def test_a_node_lost_mid_run_costs_tries_not_attempts(cluster, engine, sandboxes, docker_client):
+def test_a_node_lost_mid_run_costs_tries_not_attempts(cluster, engine, sandboxes, docker_client, second_engine):
     head, worker = cluster
+    second = docker.DockerClient(base_url=second_engine)
 
     def kill_the_worker_once_it_runs_attempts(executor) -> None:
-        """More sandboxes up than the head has slots: the worker is running attempts; kill it."""
+        """A sandbox up in the worker's engine: it is running an attempt; kill the node."""
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            running = docker_client.containers.list(filters={"label": "agentbench.run=lost", "status": "running"})
-            if len(running) > SLOTS:
+            if second.containers.list(filters={"label": "agentbench.run=lost", "status": "running"}):
                 head.remove_node(worker, allow_graceful=False)
                 return
             time.sleep(0.2)
@@ -88,7 +130,14 @@ def test_a_node_lost_mid_run_costs_tries_not_attempts(cluster, engine, sandboxes
     attempts = check_exactly_once(engine, docker_client, "lost")
     retried = [a for a in attempts if a.infra_retries]
     assert retried, "no attempt was in flight on the lost node"
-    assert all(a.node != f"{a.node.split(':')[0]}:{worker.node_id[:8]}" for a in retried)  # tried again on the head
+    assert all(not a.node.endswith(worker.node_id[:8]) for a in retried)  # tried again on the head
+    left = second.containers.list(all=True, filters={"label": "agentbench.run=lost"})
+    assert left  # what the lost node was running stays in its engine until it is cleaned up
+    from test_cli import agentbench
+
+    pruned = agentbench("sandbox", "prune", "--run", "lost", env={"DOCKER_HOST": second_engine})
+    assert f"removed {len(left)} container(s)" in pruned.stdout
+    assert not second.containers.list(all=True, filters={"label": "agentbench.run=lost"})
 
 
 def test_nodes_must_run_the_driver_s_agentbench():

@@ -37,10 +37,13 @@ def attempt_on_node(job: AttemptJob, relay, key: str) -> AttemptResult:
 
 @ray.remote(num_cpus=0)
 def node_facts() -> dict:
-    """What the lock records of a node: its name, agentbench's version, its Docker engine."""
+    """What the lock records of a node: its name, agentbench's version, its Docker engine's
+    version and id."""
     from agentbench.sandbox.docker import docker_client
 
-    return {"node": node_name(), "agentbench": __version__, "docker": docker_client().version().get("Version")}
+    client = docker_client()
+    return {"node": node_name(), "agentbench": __version__, "docker": client.version().get("Version"),
+            "engine": client.info().get("ID")}
 
 
 @ray.remote(num_cpus=0)
