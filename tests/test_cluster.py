@@ -29,30 +29,40 @@ from agentbench.suites import load_tasks  # noqa: E402
 SLOTS = 2
 
 
+BRIDGE = "ab-docker2"  # the second engine's own bridge: told `--bridge none`, dockerd deletes docker0
+
+
 @pytest.fixture(scope="module")
 def second_engine(python_image, tmp_path_factory):
-    """A second Docker engine on its own socket and data root (a second Docker host, for the
-    worker node), holding the python image; its address."""
+    """A second Docker engine on its own socket, data root and bridge (a second Docker host, for
+    the worker node), holding the python image; its address. It leaves the first engine alone."""
     root = tmp_path_factory.mktemp("docker2")
     socket_path = root / "docker.sock"
     address = f"unix://{socket_path}"
     command = ["dockerd", "--host", address, "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
-               "--pidfile", str(root / "docker.pid"), "--bridge", "none", "--iptables=false", "--ip-masq=false"]
+               "--pidfile", str(root / "docker.pid"), "--bridge", BRIDGE, "--iptables=false", "--ip-masq=false"]
+    daemon = None
     try:
+        for step in (["ip", "link", "add", BRIDGE, "type", "bridge"], ["ip", "addr", "add", "10.213.0.1/24", "dev", BRIDGE],
+                     ["ip", "link", "set", BRIDGE, "up"]):
+            subprocess.run(step, check=True, capture_output=True)
         daemon = subprocess.Popen(command, stdout=open(root / "log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
-    except OSError as exc:
-        pytest.fail(f"the cluster tests start a second dockerd: {exc}") if os.environ.get("CI") else pytest.skip(str(exc))
-    deadline = time.monotonic() + 60
-    while (client := _client(address) if socket_path.exists() else None) is None:
-        if daemon.poll() is not None or time.monotonic() > deadline:
-            message = f"a second dockerd did not start: {(root / 'log').read_text()[-500:]}"
-            pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
-        time.sleep(0.5)
-    client.images.load(docker.from_env().images.get(python_image).save(named=True))
-    yield address
-    remove_containers(client, None)
-    daemon.terminate()
-    daemon.wait(timeout=60)
+        deadline = time.monotonic() + 60
+        while (client := _client(address) if socket_path.exists() else None) is None:
+            if daemon.poll() is not None or time.monotonic() > deadline:
+                raise OSError(f"it did not answer: {(root / 'log').read_text()[-500:]}")
+            time.sleep(0.5)
+        client.images.load(docker.from_env().images.get(python_image).save(named=True))
+        yield address
+        remove_containers(client, None)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        reason = f"the cluster tests start a second dockerd (as root): {exc}"
+        pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
+    finally:
+        if daemon is not None:
+            daemon.terminate()
+            daemon.wait(timeout=60)
+        subprocess.run(["ip", "link", "delete", BRIDGE], capture_output=True)
 
 
 def _client(address: str) -> docker.DockerClient | None:
