@@ -232,3 +232,24 @@ def test_a_lost_node_s_connection_slots_are_given_back(cluster):
     assert ray.get(gates.release_node.remote("lost-node")) == 1
     ray.get(waiting)  # had the slot, and gave it straight back
     assert ray.wait([here], timeout=10)[0]  # the head's call has it
+
+
+def test_the_cost_cap_holds_for_the_whole_cluster(cluster, engine, sandboxes, scripted_server):
+    """The driver alone starts attempts, so --max-cost counts what every node's attempts spend."""
+    from agentbench.models.chat_server import Reply
+    from agentbench.models.profiles import ModelProfile, Prices
+
+    server = scripted_server([Reply(content="Done.", prompt_tokens=100_000, completion_tokens=5)])
+    profile = ModelProfile(name="priced", provider="openai", model="scripted", base_url=server.url,
+                           prices=Prices(input_per_mtok=1.0, output_per_mtok=2.0))  # $0.10001 an attempt
+
+    def spec(name: str, epochs: int, **cluster) -> RunSpec:
+        return RunSpec(name=name, models=["priced"], agents=["minimal"], suites=["multistep"], limit=1, epochs=epochs,
+                       max_cost=0.35, **cluster)
+
+    Runner(spec("earlier", 1), engine, sandboxes, [profile], load_tasks(spec("earlier", 1))).run()  # what an attempt costs
+    capped = spec("capped", 8, executor="ray")
+    status = Runner(capped, engine, sandboxes, [profile], load_tasks(capped), executor=RayExecutor(cluster[0].address)).run()
+    attempts = run_attempts(engine, "capped")
+    assert status == "capped" and len(attempts) == 3  # a fourth would have made $0.40, over four free slots
+    assert sum(a.cost_usd for a in attempts) == pytest.approx(3 * 0.10001)

@@ -20,6 +20,7 @@ from agentbench.cluster.actors import ClusterGates, StepRelay
 from agentbench.contracts import AttemptStopped, OnStep
 from agentbench.errors import UserError
 from agentbench.executors import CLUSTER_LABEL, RESOURCE
+
 POLL_S = 0.5
 
 
@@ -30,6 +31,8 @@ def node_name() -> str:
 
 @ray.remote(num_cpus=0, max_retries=0)
 def attempt_on_node(job: AttemptJob, relay, key: str) -> AttemptResult:
+    """One try, its steps put on the driver's relay as they happen; never retried by Ray (the
+    runner decides what a lost try costs)."""
     result = run_attempt(job, lambda step: relay.put.remote(key, step))
     result.node = node_name()
     return result
@@ -48,6 +51,7 @@ def node_facts() -> dict:
 
 @ray.remote(num_cpus=0)
 def remove_on_node(labels: dict[str, str]) -> int:
+    """Remove the labelled containers of this node's engine; how many."""
     from agentbench.sandbox.docker import docker_client, remove_containers
 
     return remove_containers(docker_client(), labels)
