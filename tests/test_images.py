@@ -1,5 +1,7 @@
 """Image tiers: hash-tagged, reused when unchanged, and a CA bundle layered in on request."""
 
+import time
+
 from agentbench.sandbox.docker import DockerSandbox
 from agentbench.sandbox.images import BASE_TAG, CA_PATH, ca_bundle_from_env, current_recipe_tags, ensure_image, image_exists
 
@@ -33,3 +35,27 @@ def test_prune_keeps_what_today_s_recipes_build_and_removes_the_rest(docker_clie
     assert done.returncode == 0, done.stderr
     assert "removed agentbench/python:000000000000" in done.stdout
     assert image_exists(docker_client, python_image) and not image_exists(docker_client, "agentbench/python:000000000000")
+
+
+def _hold_build_lock(tag: str, seconds: float, spans) -> None:
+    from agentbench.sandbox.images import build_lock
+
+    with build_lock(tag):
+        entered = time.time()
+        time.sleep(seconds)
+        spans.put((entered, time.time()))
+
+
+def test_processes_of_one_machine_build_an_image_one_at_a_time():
+    """The lock a cluster node's worker processes take before building one image: never two at once."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    spans = context.Queue()
+    workers = [context.Process(target=_hold_build_lock, args=("agentbench/x:1", 0.5, spans)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    held = sorted(spans.get(timeout=5) for _ in workers)
+    assert all(later[0] >= earlier[1] for earlier, later in zip(held, held[1:]))  # each began after the last one ended

@@ -27,6 +27,7 @@ from agentbench.sandbox.docker import docker_client
 from agentbench.sandbox.images import (
     Progress,
     build_image,
+    build_lock,
     ca_bundle_from_env,
     content_hash,
     ensure_base,
@@ -285,10 +286,11 @@ class SwebenchImages:
         return self._once(tag, lambda: build_image(self.client, tag, context, {}, self.progress))
 
     def _once(self, tag: str, build) -> str:
-        """Build `tag` unless it exists, once across threads, within the build slots."""
+        """Build `tag` unless it exists, once across threads and this machine's processes (a
+        cluster node's workers), within the build slots."""
         with self._guard:
             lock = self._locks.setdefault(tag, threading.Lock())
-        with lock:
+        with lock, build_lock(tag):
             if not image_exists(self.client, tag):
                 with self.slots:
                     build()
