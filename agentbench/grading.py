@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from agentbench.contracts import (
     ContainerExited,
@@ -140,16 +141,20 @@ class TaskValidation:
 
 
 def validate_task(sandboxes: SandboxFactory, image: str, task: Task) -> TaskValidation:
-    """Grade the empty patch and the reference solution of one task; a sandbox or grader that
-    fails says so under the task's name."""
+    """Grade the empty patch and the reference solution of one task."""
     labels = {"agentbench.role": "validate"}
+    solution = task.solution_patch
+    return validation(task.id, lambda: grade(sandboxes, image, task, "", labels=labels),
+                      None if solution is None else lambda: grade(sandboxes, image, task, solution, labels=labels))
+
+
+def validation(task_id: str, untouched: Callable[[], Verdict], reference: Callable[[], Verdict] | None) -> TaskValidation:
+    """A task's verdicts untouched and solved by its reference (None: it ships none); a broken
+    task, or a sandbox or grader that fails, says so under the task's name."""
     try:
-        untouched = grade(sandboxes, image, task, "", labels=labels)
-        solution = task.solution_patch
-        reference = grade(sandboxes, image, task, solution, labels=labels) if solution is not None else None
+        return TaskValidation(task_id, untouched(), reference() if reference else None)
     except BrokenTask as exc:
-        return TaskValidation(task.id, None, None, broken=str(exc))
+        return TaskValidation(task_id, None, None, broken=str(exc))
     except (GraderError, SandboxError) as exc:
-        return TaskValidation(task.id, None, None, broken=f"it could not be checked: the sandbox or grader failed "
+        return TaskValidation(task_id, None, None, broken=f"it could not be checked: the sandbox or grader failed "
                                                          f"({str(exc).strip() or exc.__class__.__name__})")
-    return TaskValidation(task.id, untouched, reference)

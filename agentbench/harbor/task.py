@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import hashlib
 import shlex
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from agentbench.errors import UserError, field_problem
 from agentbench.harbor.images import dockerfile_workdir, folder_tar
 from agentbench.paths import tasks_dir
-from agentbench.tasks.model import Limits
+from agentbench.tasks.model import Limits, folder_hash
 from agentbench.tasks.suite import pick_tasks
 
 if sys.version_info >= (3, 11):
@@ -143,11 +142,7 @@ class HarborTask(BaseModel):
 
     @property
     def content_hash(self) -> str:
-        """A hash of every file of the task folder, names included."""
-        digest = hashlib.sha256()
-        for path in sorted(p for p in self.root.rglob("*") if p.is_file()):
-            digest.update(path.relative_to(self.root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-        return digest.hexdigest()[:16]
+        return folder_hash(self.root)
 
     @property
     def solution_patch(self) -> str | None:

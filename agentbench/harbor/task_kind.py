@@ -12,12 +12,11 @@ import docker.errors
 
 from agentbench.contracts import (
     Sandbox,
-    SandboxError,
     SandboxFactory,
     SandboxLimits,
     Verdict,
 )
-from agentbench.grading import BrokenTask, GraderError, TaskValidation
+from agentbench.grading import GraderError, TaskValidation, validation
 from agentbench.harbor.grading import grade_snapshot
 from agentbench.harbor.images import environment_image
 from agentbench.harbor.task import HarborTask
@@ -126,8 +125,7 @@ def _resources(values: dict) -> str:
 
 def validate_harbor_task(sandboxes: SandboxFactory, client: docker.DockerClient, image: str,
                          task: HarborTask) -> TaskValidation:
-    """Grade the untouched environment and the one solve.sh leaves; a sandbox or grader that
-    fails says so under the task's name."""
+    """Grade the untouched environment and the one solve.sh leaves."""
     labels = {"agentbench.role": "validate"}
 
     def graded(script: str | None) -> Verdict:
@@ -137,15 +135,8 @@ def validate_harbor_task(sandboxes: SandboxFactory, client: docker.DockerClient,
         finally:
             discard(client, snapshot)
 
-    try:
-        untouched = graded(None)
-        reference = graded(task.solution_patch) if task.solution_patch is not None else None
-    except BrokenTask as exc:
-        return TaskValidation(task.id, None, None, broken=str(exc))
-    except (GraderError, SandboxError) as exc:
-        return TaskValidation(task.id, None, None, broken=f"it could not be checked: the sandbox or grader failed "
-                                                         f"({str(exc).strip() or exc.__class__.__name__})")
-    return TaskValidation(task.id, untouched, reference)
+    solution = task.solution_patch
+    return validation(task.id, lambda: graded(None), None if solution is None else lambda: graded(solution))
 
 
 def snapshot_after(sandboxes: SandboxFactory, image: str, task: HarborTask, script: str | None,

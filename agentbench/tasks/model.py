@@ -66,11 +66,7 @@ class Task(BaseModel):
 
     @property
     def content_hash(self) -> str:
-        """A hash of every file of the task folder, names included."""
-        digest = hashlib.sha256()
-        for path in sorted(p for p in self.root.rglob("*") if p.is_file()):
-            digest.update(path.relative_to(self.root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-        return digest.hexdigest()[:16]
+        return folder_hash(self.root)
 
     @property
     def solution_patch(self) -> str | None:
@@ -78,3 +74,11 @@ class Task(BaseModel):
         if self.spec.solution is None:
             return None
         return (self.root / self.spec.solution).read_text()
+
+
+def folder_hash(root: Path) -> str:
+    """A hash of every file of a task folder, names included."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
