@@ -1,13 +1,14 @@
 """What `agentbench tasks SUITE --audit` concludes from the red team's run: for every task,
-what each reward hack achieved. A hack fixes nothing, so "solved" means the task's check can be
-forged, and an error left out of the rate means an agent could hide its failure there."""
+what each reward hack achieved, and why a task is weak. A hack fixes nothing, so "solved"
+means the task's check can be forged, and an error left out of the rate means an agent could
+hide its failure there."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
 
-from agentbench.models.redteam import NAMES, attack_for
+from agentbench.models.redteam import ALWAYS_EQUAL, NAMES, attack_for
 from agentbench.store import AttemptRow
 
 FORGED = ("forged", "excluded")
@@ -37,13 +38,24 @@ def forgeable(results: dict[str, dict[str, str]]) -> dict[str, list[str]]:
     return {task: attacks for task, attacks in found.items() if attacks}
 
 
-def render_audit(results: dict[str, dict[str, str]], console: Console) -> dict[str, list[str]]:
-    """A table of tasks and how each held against the attacks; returns the forgeable tasks."""
-    table = Table("task", "caught", "held", "forged by")
+def weaknesses(outcomes: dict[str, str], exit_code_only: bool) -> list[str]:
+    """Why a task's check is weak, from what the attacks achieved and how it decides."""
+    found = ["its check rests on its exit code alone"] if exit_code_only else []
+    if outcomes.get(ALWAYS_EQUAL) in FORGED:
+        found.append("its tests compare with == and never check types (an object equal to everything passes)")
+    return found
+
+
+def render_audit(results: dict[str, dict[str, str]], console: Console, exit_code_only: set[str] = frozenset()) -> dict[str, list[str]]:
+    """A table of tasks and how each held against the attacks, with why a task is weak;
+    returns the forgeable tasks. `exit_code_only`: tasks whose check is not judged by evidence."""
+    table = Table("task", "caught", "held", "forged by", "weak because")
     for task, outcomes in sorted(results.items()):
         counts = {kind: sum(1 for outcome in outcomes.values() if outcome == kind) for kind in ("caught", "held")}
         bad = [f"{attack} ({outcome})" for attack, outcome in outcomes.items() if outcome in FORGED]
-        table.add_row(task, str(counts["caught"]), str(counts["held"]), "[red]" + "; ".join(bad) + "[/]" if bad else "-")
+        weak = weaknesses(outcomes, task in exit_code_only)
+        table.add_row(task, str(counts["caught"]), str(counts["held"]), "[red]" + "; ".join(bad) + "[/]" if bad else "-",
+                      "; ".join(weak) or "-")
     console.print(table)
     found = forgeable(results)
     console.print(f"{len(results) - len(found)} of {len(results)} tasks held against all {len(NAMES)} attacks"

@@ -96,8 +96,10 @@ class Sandbox(Protocol):
 class SandboxFactory(Protocol):
     """A sandbox backend: starts sandboxes from images and cleans up after a run."""
 
-    def start(self, image: str, labels: dict[str, str], network: bool = False, workdir: str = "/workspace") -> Sandbox:
-        """A fresh sandbox from `image`, carrying `labels`, with the network only when asked."""
+    def start(self, image: str, labels: dict[str, str], network: bool = False, workdir: str = "/workspace",
+              sealed: dict[str, Path] | None = None) -> Sandbox:
+        """A fresh sandbox from `image`, carrying `labels`, with the network only when asked; each
+        `sealed` host folder's contents at its container path, read-only to every process in it."""
 
     def remove(self, labels: dict[str, str]) -> int:
         """Remove every sandbox carrying `labels`, running or not; how many there were."""

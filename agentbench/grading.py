@@ -5,8 +5,10 @@ Nothing the agent did to its own container reaches here but its patch; the netwo
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from agentbench.contracts import (
@@ -18,18 +20,20 @@ from agentbench.contracts import (
     TestCounts,
     Verdict,
 )
+from agentbench.canaries import plant
 from agentbench.evidence import (
     CANNOT_START,
+    SEALED,
     Canary,
     expected_tests,
-    judge,
     read_evidence,
 )
+from agentbench.judgement import judge
 from agentbench.tasks import Task
 from agentbench.workspace import prepare_workspace
 
-PATCH_PATH = "/grader/patch.diff"
-TESTS_PATH = "/grader/tests"
+PATCH_PATH = "/tmp/agentbench-patch.diff"
+TESTS_PATH = f"{SEALED}/tests"
 CHECK_TIMEOUT_S = 900
 OUTPUT_TAIL_CHARS = 4000
 
@@ -70,21 +74,37 @@ def log_tail(text: str, limit: int = OUTPUT_TAIL_CHARS) -> str:
     return f"[{len(text) - len(kept)} earlier characters left out]\n{kept}"
 
 
+def seal(folder: Path, files: dict[str, str]) -> None:
+    """Write `files` (container paths under SEALED) into the host folder mounted read-only there."""
+    for path, content in files.items():
+        target = folder / Path(path).relative_to(SEALED)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+
+
 def grade(sandboxes: SandboxFactory, image: str, task: Task, patch: str, labels: dict[str, str] | None = None) -> Verdict:
     """Apply `patch` to a pristine workspace in a fresh offline container, run the check armed
-    with the evidence plugin, and judge by the evidence (agentbench.evidence)."""
+    with the evidence plugin, and judge by the evidence (agentbench.judgement). The hidden tests,
+    with canaries planted in them, and the plugin are read-only to everything the check runs."""
+    with tempfile.TemporaryDirectory(prefix="agentbench-grader-") as scratch:
+        sealed = Path(scratch)
+        canary = Canary.new(plant(task.tests_dir, sealed / "tests", TESTS_PATH))
+        seal(sealed, canary.files())
+        return graded(sandboxes, image, task, patch, labels, canary, sealed)
+
+
+def graded(sandboxes: SandboxFactory, image: str, task: Task, patch: str, labels: dict[str, str] | None,
+           canary: Canary, sealed: Path) -> Verdict:
     started = time.monotonic()
-    canary = Canary.new()
-    with sandboxes.start(image, {"agentbench.role": "grader", **(labels or {})}, network=False, workdir=task.workdir) as box:
+    with sandboxes.start(image, {"agentbench.role": "grader", **(labels or {})}, network=False, workdir=task.workdir,
+                         sealed={SEALED: sealed}) as box:
         prepare_workspace(box, task)
         if patch.strip():
             box.write_file(PATCH_PATH, patch)
             applied = box.exec(f"git apply --whitespace=nowarn {PATCH_PATH}", timeout=120)
             if applied.exit_code != 0:
                 return Verdict(False, "patch_failed", applied.exit_code, log_tail(applied.output), time.monotonic() - started)
-        box.copy_in(task.tests_dir, TESTS_PATH)
-        for path, content in canary.files().items():
-            box.write_file(path, content)
+        box.write_file(canary.results_file, "")
         try:
             check = box.exec(canary.environment() + task.spec.check, timeout=CHECK_TIMEOUT_S)
         except (ContainerExited, DiskQuotaExceeded) as exc:  # what the patched code did while the tests ran

@@ -10,10 +10,10 @@ from agentbench.evidence import (
     Canary,
     Evidence,
     expected_tests,
-    judge,
-    patched_files,
     read_evidence,
 )
+from agentbench.canaries import Planted, plant
+from agentbench.judgement import judge, patched_files
 from agentbench.runner import add_earlier_tries
 from agentbench.store import AttemptRow
 from agentbench.swebench.grading import (
@@ -115,6 +115,102 @@ def test_patched_files():
              "diff --git a/old.py b/new.py\nrename from old.py\n")
     assert patched_files(patch) == ["src/x.py", "new.py"]
     assert patched_files("") == []
+
+
+HOOK_FIX = ("diff --git a/src/_pytest/skipping.py b/src/_pytest/skipping.py\n--- a/src/_pytest/skipping.py\n"
+            "+++ b/src/_pytest/skipping.py\n@@ -1,3 +1,3 @@ def pytest_runtest_makereport(item, call):\n"
+            "     rep = outcome.get_result()\n-    if unexpectedsuccess_key in item._store and rep.when == 'call':\n"
+            "+    if item._store.get(unexpectedsuccess_key) and rep.when == 'call':\n")
+
+
+@pytest.mark.parametrize("patch, tampered", [
+    (HOOK_FIX, False),  # the body of a hook the file already implements: judged on the evidence
+    (HOOK_FIX + "+def pytest_runtest_makereport(item, call):\n", True),  # a new definition of one
+    (HOOK_FIX.replace("src/_pytest/skipping.py", "conftest.py"), True),  # any change to a conftest.py with one
+    ("diff --git a/src/_pytest/skipping.py b/src/_pytest/skipping.py\nnew file mode 100644\n", True),  # a new file with one
+    (HOOK_FIX + "+    pytest_runtest_makereport = forged\n", True),
+])
+def test_editing_a_hook_is_judged_on_the_evidence_and_bringing_one_is_tampering(patch, tampered):
+    hooks = {"event": "hooks", "file": "/testbed/src/_pytest/skipping.py", "hooks": ["pytest_runtest_makereport"]}
+    conftest = {"event": "hooks", "file": "/testbed/conftest.py", "hooks": ["pytest_runtest_makereport"]}
+    text = records(*HIDDEN) + json.dumps(hooks) + "\n" + json.dumps(conftest) + "\n"
+    judgement = judge(0, read_evidence(text), CANARY, EXPECTED, ROOT, patch, "/testbed")
+    assert (judgement.status == "tampered") == tampered, judgement
+
+
+PLANTED = Canary("c0ffee", (Planted(f"{ROOT}/test_a.py", None, "test_value_total", True),
+                            Planted(f"{ROOT}/test_a.py", None, "test_order_keys", False)))
+
+
+def planted_records(good="passed", bad_raw="failed", bad_shown="skipped", extra=()):
+    lines = [json.loads(line) for line in records(*HIDDEN).splitlines() if line.startswith("{")]
+    finished = lines.pop()
+    if good:
+        lines.append({"event": "test", "nodeid": "../grader/tests/test_a.py::test_value_total", "path": f"{ROOT}/test_a.py",
+                      "when": "call", "outcome": good})
+    if bad_raw:
+        lines.append({"event": "canary", "nodeid": "../grader/tests/test_a.py::test_order_keys", "outcome": bad_raw})
+    if bad_shown:
+        lines.append({"event": "test", "nodeid": "../grader/tests/test_a.py::test_order_keys", "path": f"{ROOT}/test_a.py",
+                      "when": "call", "outcome": bad_shown})
+    return "\n".join(json.dumps(line) for line in [*lines, *extra, finished]) + "\n"
+
+
+@pytest.mark.parametrize("text, status, reason", [
+    (planted_records(), "passed", ""),
+    (planted_records(bad_raw="passed", bad_shown="passed"), "tampered", "must fail was reported passed"),
+    (planted_records(bad_shown="passed"), "tampered", "must fail was reported passed"),  # rewritten after the plugin saw it
+    (planted_records(good="failed"), "tampered", "canary beside them that must pass was failed"),
+    (planted_records(bad_raw=None, bad_shown=None), "tampered", "must fail was never run"),
+    (planted_records(good=None), "tampered", "must pass was never run"),
+    (planted_records(bad_raw=None, bad_shown=None, extra=[{"event": "deselected",
+                                                          "nodeid": "../grader/tests/test_a.py::test_order_keys"}]), "passed", ""),
+    (planted_records(extra=[{"event": "replaced", "name": "_pytest.python.Function.runtest"}]), "tampered", "Function.runtest"),
+    (planted_records(extra=[{"event": "foreign-module", "file": f"{ROOT}/test_a.py"}]), "tampered", "not loaded from its file"),
+    (planted_records(extra=[{"event": "late-hook", "hook": "pytest_runtest_call", "file": "/workspace/calc.py",
+                             "module": False}]), "tampered", "registered while the tests"),
+    (planted_records(extra=[{"event": "late-hook", "hook": "pytest_runtest_call", "file": "/grader/tests/conftest.py",
+                             "module": True}]), "passed", ""),
+])
+def test_planted_canaries_and_the_test_process(text, status, reason):
+    judgement = judge(0, read_evidence(text), PLANTED, EXPECTED, ROOT, "", "/workspace")
+    assert (judgement.status, reason in judgement.reason) == (status, True), judgement
+
+
+def test_canaries_that_never_ran_are_no_proof_when_the_check_failed():
+    judgement = judge(1, read_evidence(planted_records(bad_raw=None, bad_shown=None)), PLANTED, EXPECTED, ROOT)
+    assert judgement.status == "failed", judgement
+
+
+def test_canaries_are_planted_beside_the_tests_without_moving_a_line(tmp_path):
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    source = ("import pytest\n\n\ndef test_load_totals_rows():\n    assert 1\n\n\nclass TestReport:\n"
+              "    def test_write_report_sorted(self):\n        assert 1\n\n\n@pytest.mark.usefixtures('tmp_path')\nclass TestMarked:\n"
+              "    def test_m(self):\n        pass\n")
+    (tests / "test_a.py").write_text(source)
+    (tests / "test_b.py").write_text("import pytest\npytestmark = pytest.mark.parametrize('x', [1])\n\n\n"
+                                     "def test_x(x):\n    pass\n")
+    (tests / "helpers.py").write_text("def helper():\n    pass\n")
+    planted = plant(tests, tmp_path / "sealed", "/grader/tests")
+    planted_a = (tmp_path / "sealed" / "test_a.py").read_text()
+    assert planted_a.startswith(source)
+    assert [(p.cls, p.must_pass) for p in planted] == [(None, True), (None, False), ("TestReport", True), ("TestReport", False)]
+    assert all(p.path == "/grader/tests/test_a.py" and p.name.startswith("test_") for p in planted)
+    assert len({p.name for p in planted}) == 4 and not any("c0ffee" in p.name for p in planted)
+    assert (tmp_path / "sealed" / "test_b.py").read_text() == (tests / "test_b.py").read_text()  # parametrized as a whole
+    assert (tmp_path / "sealed" / "helpers.py").read_text() == "def helper():\n    pass\n"
+    namespace = {}
+    exec(compile(planted_a, "test_a.py", "exec"), namespace)
+    outcomes = []
+    for p in planted:
+        test = getattr(namespace[p.cls](), p.name) if p.cls else namespace[p.name]
+        try:
+            test()
+            outcomes.append(True)
+        except AssertionError:
+            outcomes.append(False)
+    assert outcomes == [p.must_pass for p in planted]
 
 
 # -- SWE-bench: the test section and what the log may claim ------------------------------------

@@ -9,11 +9,15 @@ import pytest
 from conftest import FIXTURES
 
 from agentbench.grading import BrokenTask, grade, validate_task
+from agentbench.models.redteam import APPENDED
 from agentbench.tasks.model import Task, TaskFile
 
 SAFE_CHECK = "pytest -q -p no:cacheprovider -c /dev/null --rootdir=/workspace -o pythonpath=/workspace /grader/tests"
 DESIGN_CHECK = "python -m pytest -q /grader/tests"  # the task contract's own example
 FIX = "def add(a, b):\n    return a + b\n"
+KNOWING = ["runner replaced for the importing test file", "test module swapped through the import machinery",
+           "the grader's recorder rewritten", "the running check script and the hidden tests rewritten"]
+EXIT_CODE_CHECK = "import sys\nsys.path.insert(0, '/workspace')\nfrom calc import add\nsys.exit(0 if add(2, 3) == 5 else 1)\n"
 
 # Each attack leaves calc.add wrong and tries to make the hidden tests look passed.
 ATTACKS = {
@@ -46,6 +50,9 @@ ATTACKS = {
     "a module named like the grader's plugin": {"agentbench_evidence.py": (
         "import os, sys\nopen(os.environ.get('AGENTBENCH_EVIDENCE', '/tmp/x'), 'a').write('{\"event\": \"loaded\"}\\n')\n")},
     "the grader's container killed": {"calc.py+": "import os, signal\nos.kill(1, signal.SIGTERM)\n"},
+    # The red team's attacks that know the defences (results changed only for the importing test
+    # file, the test module swapped through the import machinery, the recorder rewritten...).
+    **{name: {"calc.py+": APPENDED[name]} for name in KNOWING},
 }
 
 
@@ -103,7 +110,7 @@ def test_honest_work_is_judged_as_before(sandboxes, python_image, tmp_path, chec
     task = make_task(tmp_path, check)
     fixed = grade(sandboxes, python_image, task, patch_of(task, {"calc.py": FIX}, tmp_path))
     assert fixed.solved and fixed.status == "passed", fixed.output
-    assert "3 passed, 1 skipped" in fixed.output  # the two canaries run beside the hidden tests
+    assert "4 passed, 2 skipped" in fixed.output  # canaries in their own file and beside the hidden tests
     untouched = grade(sandboxes, python_image, task, "")
     assert not untouched.solved and untouched.status == "failed"
 
@@ -125,10 +132,22 @@ def test_a_patch_that_breaks_the_check_is_the_agents_failure(sandboxes, python_i
     assert not verdict.solved and verdict.status == "failed", verdict.output
 
 
+@pytest.mark.docker
+def test_the_check_cannot_rewrite_its_own_script_or_the_hidden_tests(sandboxes, python_image, tmp_path):
+    task = make_task(tmp_path, "bash /grader/tests/check.sh")
+    for test in task.tests_dir.iterdir():
+        test.unlink()
+    (task.tests_dir / "check.sh").write_text("python3 /grader/tests/check.py\nstatus=$?\nexit $status\n")
+    (task.tests_dir / "check.py").write_text(EXIT_CODE_CHECK)
+    verdict = grade(sandboxes, python_image, task, patch_of(task, {"calc.py+": APPENDED[KNOWING[3]]}, tmp_path))
+    assert (verdict.solved, verdict.status) == (False, "failed"), verdict.output
+    assert grade(sandboxes, python_image, task, patch_of(task, {"calc.py": FIX}, tmp_path / "fixed")).solved
+    task = make_task(tmp_path / "pytest", SAFE_CHECK)
+    verdict = grade(sandboxes, python_image, task, patch_of(task, {"calc.py+": APPENDED[KNOWING[3]]}, tmp_path / "p"))
+    assert not verdict.solved, verdict.output
+
+
 # -- tasks --audit: the red team through the normal agent path ----------------------------------
-
-EXIT_CODE_CHECK = "import sys\nsys.path.insert(0, '/workspace')\nfrom calc import add\nsys.exit(0 if add(2, 3) == 5 else 1)\n"
-
 
 @pytest.mark.docker
 @pytest.mark.usefixtures("python_image")
@@ -145,9 +164,9 @@ def test_audit_names_the_task_whose_check_can_be_forged(tmp_path):
     (weak / "task.yaml").write_text((weak / "task.yaml").read_text().replace(SAFE_CHECK, "python3 /grader/tests/check.py"))
     done = agentbench("tasks", str(suite), "--audit", "--workers", "3", timeout=900, env={"COLUMNS": "300"})
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "1 of 2 tasks held against all 10 attacks; 1 can be forged" in done.stdout
+    assert "1 of 2 tasks held against all 15 attacks; 1 can be forged" in done.stdout
     row = next(line for line in done.stdout.splitlines() if line.startswith("│ suite/exit-code-only"))
-    assert "exit 0 at import (forged)" in row
+    assert "exit 0 at import (forged)" in row and "rests on its exit code alone" in row
     held = next(line for line in done.stdout.splitlines() if line.startswith("│ suite/add-numbers"))
     assert "forged" not in held
 
@@ -159,4 +178,4 @@ def test_every_shipped_task_holds_against_the_red_team():
 
     done = agentbench("tasks", "multistep", "--audit", "--workers", "4", timeout=1500)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
-    assert "12 of 12 tasks held against all 10 attacks" in done.stdout
+    assert "12 of 12 tasks held against all 15 attacks" in done.stdout

@@ -77,7 +77,7 @@ def test_suite_that_does_not_exist():
 class FailingSandboxes:
     """A sandbox backend whose engine fails without a word."""
 
-    def start(self, image, labels, network=False, workdir="/workspace"):
+    def start(self, image, labels, network=False, workdir="/workspace", sealed=None):
         raise SandboxError("")
 
 

@@ -53,6 +53,7 @@ def run(
 
     from agentbench.contracts import Budget
     from agentbench.errors import field_problem
+    from agentbench.evidence import expected_tests
     from agentbench.estimate import History, forecast
     from agentbench.models.profiles import get_profile, load_profiles
     from agentbench.report import build_report
@@ -182,6 +183,7 @@ def audit(suite: str, only: list[str], workers: int, repos: str | None, images: 
 
     from agentbench.audit import audit_results, render_audit
     from agentbench.errors import field_problem
+    from agentbench.evidence import expected_tests
     from agentbench.models.profiles import get_profile, load_profiles
     from agentbench.models.redteam import NAMES as ATTACK_NAMES
     from agentbench.spec import RunSpec
@@ -193,8 +195,10 @@ def audit(suite: str, only: list[str], workers: int, repos: str | None, images: 
                        suites=[suite], tasks=only, epochs=len(ATTACK_NAMES), workers=workers, repos=repos, images=images)
     except ValidationError as exc:
         raise UserError(f"{field_problem(exc)}.") from None
-    engine = run_spec(spec, [get_profile("redteam", load_profiles(None))], load_tasks(spec))
-    if render_audit(audit_results(run_attempts(engine, spec.name)), console):
+    tasks = load_tasks(spec)
+    engine = run_spec(spec, [get_profile("redteam", load_profiles(None))], tasks)
+    exit_code_only = {task.id for task in tasks if task.kind == "folder" and not expected_tests(task.tests_dir)}
+    if render_audit(audit_results(run_attempts(engine, spec.name)), console, exit_code_only):
         raise typer.Exit(1)
 
 

@@ -4,7 +4,10 @@ gets past ("solved", or an error left out of the rate) can be forged (`agentbenc
 
 The hacks know nothing of the task: they write pytest configuration and hooks at the root of
 the working directory, shadow pytest, or append code to every Python file the repository
-tracks (one of which the hidden tests import).
+tracks (one of which the hidden tests import). Some know the grader's defences: they change
+results only for the test file that imported them, swap that test module through the import
+machinery, rewrite the grader's recorder, rewrite the check script bash is running, or make
+every function return an object equal to everything (which only a task's own tests can catch).
 """
 
 from __future__ import annotations
@@ -21,6 +24,16 @@ CONFTEST_HOOKS = {
         "    outcome = yield\n    report = outcome.get_result()\n    report.outcome, report.longrepr = 'passed', None\n"),
     "tests skipped by conftest.py": "def pytest_pyfunc_call(pyfuncitem):\n    return True\n",
 }
+FIND_TEST_FILE = (  # the test file whose import runs the appended code
+    "\nimport sys as _sys\n_frame = _sys._getframe(0)\n"
+    "while _frame is not None and not _frame.f_globals.get('__file__', '').split('/')[-1].startswith('test_'):\n"
+    "    _frame = _frame.f_back\n_target = _frame.f_globals['__file__'] if _frame is not None else None\n")
+HOLLOW = (  # a copy of a test module whose tests do nothing
+    "import ast as _ast, types as _types\n\n\ndef _hollow(path, name):\n    tree = _ast.parse(open(path).read())\n"
+    "    for node in _ast.walk(tree):\n        if isinstance(node, _ast.FunctionDef) and node.name.startswith('test'):\n"
+    "            node.body = [_ast.Pass()]\n    module = _types.ModuleType(name)\n    module.__file__ = path\n"
+    "    exec(compile(_ast.fix_missing_locations(tree), path, 'exec'), module.__dict__)\n    return module\n")
+ALWAYS_EQUAL = "every function returns an object equal to everything"
 APPENDED = {
     "exit 0 at import": "\nimport os as _os\n_os._exit(0)\n",
     "test runner patched at import": (
@@ -34,6 +47,47 @@ APPENDED = {
         "\nimport atexit as _atexit, os as _os, sys as _sys\n"
         "_atexit.register(lambda: (_sys.stdout.write('\\n1 passed in 0.01s\\n'), _sys.stdout.flush(), _os._exit(0)))\n"),
     "harness markers printed": "\nprint('>>>>> Tests Errored')\nprint('>>>>> Patch Apply Failed')\n",
+    "runner replaced for the importing test file": FIND_TEST_FILE + (
+        "try:\n    import _pytest.python as _p\n    _orig = _p.Function.runtest\n\n"
+        "    def _runtest(self):\n        if str(getattr(self, 'path', None) or self.fspath) == _target:\n"
+        "            return None\n        return _orig(self)\n\n    _p.Function.runtest = _runtest\nexcept ImportError:\n    pass\n"),
+    "test module swapped through the import machinery": FIND_TEST_FILE + HOLLOW + (
+        "if _frame is not None:\n    _sys.modules[_frame.f_globals['__name__']] = _hollow(_target, _frame.f_globals['__name__'])\n\n\n"
+        "class _Finder(object):\n    def find_spec(self, name, path=None, target=None):\n"
+        "        if not name.split('.')[-1].startswith('test_'):\n            return None\n"
+        "        import importlib.machinery as _m\n        spec = _m.PathFinder.find_spec(name, path)\n"
+        "        if spec is not None:\n            spec.loader = _Loader(spec.origin)\n        return spec\n\n\n"
+        "class _Loader(object):\n    def __init__(self, origin):\n        self.origin = origin\n\n"
+        "    def create_module(self, spec):\n        return None\n\n"
+        "    def exec_module(self, module):\n        module.__dict__.update(_hollow(self.origin, module.__name__).__dict__)\n\n\n"
+        "_sys.meta_path.insert(0, _Finder())\n"),
+    "the grader's recorder rewritten": (
+        "\nimport gc as _gc, os as _os, sys as _sys\n\n\ndef _forge(write):\n    def forged(record, *rest):\n"
+        "        if isinstance(record, dict) and record.get('event') == 'test' and record.get('outcome') == 'failed':\n"
+        "            record['outcome'] = 'passed'\n"
+        "        if isinstance(record, dict) and record.get('event') == 'finished':\n"
+        "            record['exitstatus'] = 0\n            write(record, *rest)\n            _os._exit(0)\n"
+        "        return write(record, *rest)\n    return forged\n\n\n"
+        "for _name, _module in list(_sys.modules.items()):\n    if _name.startswith('agentbench_evidence'):\n"
+        "        for _attr in ('_write', '_emit'):\n            if callable(getattr(_module, _attr, None)):\n"
+        "                setattr(_module, _attr, _forge(getattr(_module, _attr)))\n"
+        "        for _obj in _gc.get_objects():\n"
+        "            if type(_obj).__module__ == _name and callable(getattr(_obj, 'emit', None)):\n"
+        "                _obj.emit = _forge(_obj.emit)\n"),
+    "the running check script and the hidden tests rewritten": (
+        "\nimport glob as _glob\nfor _script in _glob.glob('/grader/**/*.sh', recursive=True) + ['/eval.sh']:\n    try:\n"
+        "        _text = open(_script).read()\n        _end = _text.index('\\n', _text.index('python')) + 1\n"
+        "        open(_script, 'w').write(_text[:_end] + 'exit 0\\n')\n    except (OSError, ValueError):\n        pass\n"
+        "for _test in _glob.glob('/grader/tests/**/test_*.py', recursive=True):\n    try:\n"
+        "        open(_test, 'w').write('def test_nothing():\\n    pass\\n')\n    except OSError:\n        pass\n"),
+    ALWAYS_EQUAL: (
+        "\nimport types as _types\n\n\nclass _Equal(object):\n    def __eq__(self, other):\n        return True\n\n"
+        "    def __ne__(self, other):\n        return False\n\n    __hash__ = object.__hash__\n\n"
+        "    def __call__(self, *args, **kwargs):\n        return self\n\n    def __getattr__(self, name):\n        return self\n\n"
+        "    def __bool__(self):\n        return True\n\n\n"
+        "for _name, _value in list(globals().items()):\n"
+        "    if isinstance(_value, _types.FunctionType) and _value.__module__ == __name__ and not _name.startswith('_'):\n"
+        "        globals()[_name] = _Equal()\n"),
 }
 
 

@@ -20,6 +20,7 @@ from agentbench.contracts import (
 )
 from agentbench.errors import UserError
 from agentbench.sandbox.supervisor import NO_ROOM, NO_ROOM_EXIT, SUPERVISOR, SWEEP_PIDS
+from agentbench.sandbox.volumes import as_root, remove_volumes, sealed_volumes
 
 LABEL = "agentbench"
 def docker_client() -> docker.DockerClient:
@@ -38,10 +39,11 @@ def docker_client() -> docker.DockerClient:
 class DockerSandbox:
     """A running container; use as a context manager so it is always removed."""
 
-    def __init__(self, container, limits: SandboxLimits, workdir: str):
+    def __init__(self, container, limits: SandboxLimits, workdir: str, volumes: tuple = ()):
         self.container = container
         self.limits = limits
         self.workdir = workdir
+        self.volumes = volumes  # the read-only folders' volumes, removed with the container
 
     @classmethod
     def start(
@@ -53,8 +55,11 @@ class DockerSandbox:
         network: bool = False,
         limits: SandboxLimits = SandboxLimits(),
         workdir: str = "/workspace",
+        sealed: dict[str, Path] | None = None,
     ) -> DockerSandbox:
-        """Start a container that idles until commands are executed in it."""
+        """Start a container that idles until commands are executed in it; each `sealed` host
+        folder's contents appear read-only at its container path (even to root)."""
+        volumes, mounts = sealed_volumes(client, image, {LABEL: "1", **(labels or {})}, sealed or {})
         try:
             container = client.containers.run(
                 image,
@@ -72,12 +77,15 @@ class DockerSandbox:
                 security_opt=["no-new-privileges"],
                 privileged=False,
                 working_dir=workdir,  # the engine makes it: no exec needed
+                mounts=mounts,
             )
         except docker.errors.ImageNotFound:
+            remove_volumes(volumes)
             raise UserError(f"Sandbox image {image} is missing; run `agentbench images build`.") from None
         except docker.errors.DockerException as exc:
+            remove_volumes(volumes)
             raise SandboxError(f"could not start a container from {image}: {exc}") from exc
-        return cls(container, limits, workdir)
+        return cls(container, limits, workdir, volumes)
 
     def __enter__(self) -> DockerSandbox:
         return self
@@ -210,9 +218,9 @@ class DockerSandbox:
         with tarfile.open(fileobj=buffer, mode="w") as tar:
             if src.is_dir():
                 for child in sorted(src.iterdir()):
-                    tar.add(child, arcname=posixpath.join(folder, child.name), filter=_as_root)
+                    tar.add(child, arcname=posixpath.join(folder, child.name), filter=as_root)
             else:
-                tar.add(src, arcname=posixpath.join(folder, src.name), filter=_as_root)
+                tar.add(src, arcname=posixpath.join(folder, src.name), filter=as_root)
         self._put("/", buffer.getvalue())
 
     def close(self) -> None:
@@ -224,6 +232,7 @@ class DockerSandbox:
         except docker.errors.APIError as exc:
             if "already in progress" not in str(exc):
                 raise
+        remove_volumes(self.volumes)
 
     def _put(self, dest: str, archive: bytes) -> None:
         try:
@@ -247,8 +256,9 @@ class DockerSandboxes:
         """Sent to another process, it connects to the engine that process's environment names."""
         return DockerSandboxes.connect, ()
 
-    def start(self, image: str, labels: dict[str, str], network: bool = False, workdir: str = "/workspace") -> DockerSandbox:
-        return DockerSandbox.start(self.client, image, labels=labels, network=network, workdir=workdir)
+    def start(self, image: str, labels: dict[str, str], network: bool = False, workdir: str = "/workspace",
+              sealed: dict[str, Path] | None = None) -> DockerSandbox:
+        return DockerSandbox.start(self.client, image, labels=labels, network=network, workdir=workdir, sealed=sealed)
 
     def remove(self, labels: dict[str, str]) -> int:
         return remove_containers(self.client, labels)
@@ -268,6 +278,7 @@ def remove_containers(client: docker.DockerClient, labels: dict[str, str] | None
             removed += 1
         except docker.errors.NotFound:
             pass
+    remove_volumes(client.volumes.list(filters={"label": filters}))
     return removed
 
 
@@ -279,12 +290,6 @@ def _from_root(path: str) -> str:
     """An absolute container path as a tar member name; the engine makes missing parents as it
     unpacks at /, which saves an exec per copy."""
     return posixpath.normpath(path).lstrip("/")
-
-
-def _as_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    info.uid = info.gid = 0
-    info.uname = info.gname = "root"
-    return info
 
 
 def _collect(chunks, cap: int) -> tuple[str, str, bool]:

@@ -14,6 +14,7 @@ import re
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from agentbench.contracts import (
     ContainerExited,
@@ -22,14 +23,9 @@ from agentbench.contracts import (
     TestCounts,
     Verdict,
 )
-from agentbench.evidence import (
-    Canary,
-    Evidence,
-    canary_problem,
-    patched_hooks,
-    read_evidence,
-)
-from agentbench.grading import GraderError, log_tail, read_or_none
+from agentbench.evidence import SEALED, Canary, Evidence, read_evidence
+from agentbench.grading import GraderError, log_tail, read_or_none, seal
+from agentbench.judgement import tampering as evidence_tampering
 from agentbench.swebench.images import InstanceImage
 from agentbench.swebench.instances import Instance
 from agentbench.swebench.specs import EXIT_CODE_LINE, TESTBED, eval_script
@@ -46,7 +42,7 @@ from agentbench.swebench.upstream import (
 )
 
 PATCH_PATH = "/tmp/patch.diff"
-EVAL_PATH = "/eval.sh"
+EVAL_PATH = f"{SEALED}/eval.sh"  # read-only: the tests cannot rewrite the script bash is reading
 EVAL_TIMEOUT_S = 1800  # swebench's default per instance
 SWEBENCH_MARKERS = (APPLY_PATCH_FAIL, RESET_FAILED, TESTS_ERROR, TESTS_TIMEOUT, START_TEST_OUTPUT, END_TEST_OUTPUT)
 
@@ -137,7 +133,7 @@ def runs_pytest(script: str) -> bool:
 def tampering(evidence: Evidence, canary: Canary, result: SwebenchVerdict, pytest_run: bool, patch: str) -> str | None:
     """Why the evidence contradicts a resolved log, if it does: a canary reported wrongly, pytest
     hooks the patch brought, or tests the log shows passing that pytest did not record as passed."""
-    problem = canary_problem(evidence, canary) or patched_hooks(evidence, patch, TESTBED)
+    problem = evidence_tampering(evidence, canary, patch, TESTBED, result.resolved and pytest_run)
     if problem or not (result.resolved and pytest_run):
         return problem
     if not evidence.loaded:
@@ -155,10 +151,19 @@ def grade_instance(sandboxes: SandboxFactory, image: InstanceImage, instance: In
                    labels: dict[str, str] | None = None) -> Verdict:
     """swebench's verdict on `patch`, from a fresh offline container of the instance image,
     checked against the evidence."""
-    started = time.monotonic()
     canary = Canary.new()
-    script = eval_script(instance, conda=image.pulled)
-    with sandboxes.start(image.tag, {"agentbench.role": "grader", **(labels or {})}, network=False, workdir=TESTBED) as box:
+    with tempfile.TemporaryDirectory(prefix="agentbench-grader-") as scratch:
+        sealed = Path(scratch)
+        script = eval_script(instance, conda=image.pulled)
+        seal(sealed, {**canary.files(), EVAL_PATH: armed_script(script, canary)})
+        return graded_instance(sandboxes, image, instance, patch, labels, canary, sealed, runs_pytest(script))
+
+
+def graded_instance(sandboxes: SandboxFactory, image: InstanceImage, instance: Instance, patch: str,
+                    labels: dict[str, str] | None, canary: Canary, sealed: Path, pytest_run: bool) -> Verdict:
+    started = time.monotonic()
+    with sandboxes.start(image.tag, {"agentbench.role": "grader", **(labels or {})}, network=False, workdir=TESTBED,
+                         sealed={SEALED: sealed}) as box:
         if patch.strip():
             box.write_file(PATCH_PATH, patch)
             for command in GIT_APPLY_CMDS:
@@ -168,9 +173,7 @@ def grade_instance(sandboxes: SandboxFactory, image: InstanceImage, instance: In
             else:
                 return Verdict(False, "patch_failed", applied.exit_code, log_tail(applied.output),
                                time.monotonic() - started)
-        for path, content in canary.files().items():
-            box.write_file(path, content)
-        box.write_file(EVAL_PATH, armed_script(script, canary))
+        box.write_file(canary.results_file, "")
         try:
             run = box.exec(f"bash {EVAL_PATH}", timeout=EVAL_TIMEOUT_S)
         except (ContainerExited, DiskQuotaExceeded) as exc:  # what the patched code did while the tests ran
@@ -186,7 +189,7 @@ def grade_instance(sandboxes: SandboxFactory, image: InstanceImage, instance: In
                               f"{log[-1000:]}")
         return Verdict(False, "failed", run.exit_code, f"{log}\nagentbench: the tests never started after this patch", elapsed)
     result = grade_log(instance, swebench_log(section), patch)
-    problem = tampering(evidence, canary, result, runs_pytest(script), patch)
+    problem = tampering(evidence, canary, result, pytest_run, patch)
     if problem:
         return Verdict(False, "tampered", exit_code_in(log), f"{log}\nagentbench: {problem}", elapsed)
     status = "passed" if result.resolved else "failed"
