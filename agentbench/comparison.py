@@ -3,7 +3,6 @@ paired, and whether the candidate regressed."""
 
 from __future__ import annotations
 
-import math
 from typing import Iterable, Sequence
 
 from rich.console import Console
@@ -11,39 +10,31 @@ from rich.table import Table
 
 from agentbench.intervals import bootstrap_interval
 from agentbench.metrics import cost_per_solved_of, per_task, rate
+from agentbench.paired_test import RESAMPLES, paired_test, tasks_needed
 from agentbench.report import percent
 
 
-def mcnemar_exact(regressed: int, improved: int) -> float:
-    """Two-sided exact McNemar p-value: a binomial test of the discordant pairs against 1/2."""
-    n = regressed + improved
-    if n == 0:
-        return 1.0
-    tail = sum(math.comb(n, i) for i in range(min(regressed, improved) + 1)) / 2**n
-    return min(1.0, 2 * tail)
-
-
-def paired_comparison(baseline: Sequence[dict], candidate: Sequence[dict], broken: Iterable[str] = ()) -> dict:
-    """Per-task comparison of two configurations on the tasks both attempted, leaving out
-    `broken` tasks (no verdict on them says anything about an agent).
-
-    A task counts as solved by a configuration when at least half of its graded epochs were.
-    """
+def paired_comparison(baseline: Sequence[dict], candidate: Sequence[dict], broken: Iterable[str] = (),
+                      resamples: int = RESAMPLES) -> dict:
+    """Per-task comparison of two configurations on the tasks both graded, leaving out `broken`
+    tasks (no verdict on them says anything about an agent) and naming the tasks only one side
+    graded. Each task counts by its solve rate (solved / graded epochs), so unequal epochs and
+    missing attempts change nothing but the evidence; the test is agentbench.paired_test."""
     base, cand = per_task(baseline), per_task(candidate)
+    attempted = {a["task"] for a in baseline} | {a["task"] for a in candidate}
     shared = sorted(set(base) & set(cand) - set(broken))
-
-    def solved(counts, task):
-        n, c = counts[task]
-        return 2 * c >= n
-
-    regressed = [t for t in shared if solved(base, t) and not solved(cand, t)]
-    improved = [t for t in shared if solved(cand, t) and not solved(base, t)]
-    base_rate = rate(sum(solved(base, t) for t in shared), len(shared))
-    cand_rate = rate(sum(solved(cand, t) for t in shared), len(shared))
     tasks = set(shared)
-    base_cost = cost_per_solved_of([a for a in baseline if a["task"] in tasks])
-    cand_cost = cost_per_solved_of([a for a in candidate if a["task"] in tasks])
-    pairs = [([a for a in baseline if a["task"] == t], [a for a in candidate if a["task"] == t]) for t in shared]
+
+    def task_rate(counts, task):
+        return counts[task][1] / counts[task][0]
+    test = paired_test([(base[t], cand[t]) for t in shared], resamples)
+    kept_base = [a for a in baseline if a["task"] in tasks]
+    kept_cand = [a for a in candidate if a["task"] in tasks]
+    base_cost, cand_cost = cost_per_solved_of(kept_base), cost_per_solved_of(kept_cand)
+    pairs = [([a for a in kept_base if a["task"] == t], [a for a in kept_cand if a["task"] == t]) for t in shared]
+
+    def rate_change(sample):
+        return sum(solve_rate(c) - solve_rate(b) for b, c in sample) / len(sample)
 
     def cost_change(sample):
         b = cost_per_solved_of([a for pair in sample for a in pair[0]])
@@ -52,17 +43,28 @@ def paired_comparison(baseline: Sequence[dict], candidate: Sequence[dict], broke
 
     return {
         "tasks": len(shared),
+        "unpaired_tasks": sorted(attempted - tasks - set(broken)),  # graded on one side only
         "broken_left_out": sorted(set(base) & set(cand) & set(broken)),
-        "baseline_rate": base_rate,
-        "candidate_rate": cand_rate,
-        "regressed": regressed,
-        "improved": improved,
-        "p_value": mcnemar_exact(len(regressed), len(improved)),
+        "baseline_rate": rate(sum(base[t][1] for t in shared), sum(base[t][0] for t in shared)),
+        "candidate_rate": rate(sum(cand[t][1] for t in shared), sum(cand[t][0] for t in shared)),
+        "change": test.change,
+        "change_ci95": bootstrap_interval(pairs, rate_change),
+        "regressed": [t for t in shared if task_rate(cand, t) < task_rate(base, t)],
+        "improved": [t for t in shared if task_rate(cand, t) > task_rate(base, t)],
+        "p_value": test.p_worse,
+        "p_improved": test.p_better,
+        "p_floor": test.floor,
         "baseline_cost_per_solved_usd": base_cost,
         "candidate_cost_per_solved_usd": cand_cost,
         "cost_per_solved_change_usd": None if base_cost is None or cand_cost is None else cand_cost - base_cost,
         "cost_per_solved_change_ci95": bootstrap_interval(pairs, cost_change),
     }
+
+
+def solve_rate(attempts: list[dict]) -> float:
+    """One task's solve rate: solved over graded epochs (errors left out, as everywhere)."""
+    graded = [a for a in attempts if a["status"] != "error"]
+    return sum(bool(a["solved"]) for a in graded) / len(graded)
 
 
 def by_config(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
@@ -86,29 +88,49 @@ def comparisons(baseline_rows: list[dict], candidate_rows: list[dict], broken: s
 
 
 def render_comparison(results: list[dict], alpha: float, console: Console) -> None:
-    table = Table(title=f"paired comparison (McNemar exact, alpha {alpha:g})")
-    for column in ("baseline", "candidate", "tasks", "rate", "regressed", "improved", "p", "cost/solved change [95% CI]"):
+    table = Table(title=f"paired comparison (per-task solve rates, one-sided permutation test, alpha {alpha:g})")
+    for column in ("baseline", "candidate", "tasks", "rate", "change [95% CI]", "regressed", "improved", "p worse",
+                   "cost/solved change [95% CI]"):
         table.add_column(column)
     for r in results:
-        interval = r["cost_per_solved_change_ci95"]
-        change = "n/a" if r["cost_per_solved_change_usd"] is None else f"{r['cost_per_solved_change_usd']:+.4f}"
-        if interval:
-            change += f" [{interval[0]:+.4f}, {interval[1]:+.4f}]"
         table.add_row(
             r["baseline"], r["candidate"], str(r["tasks"]), f"{percent(r['baseline_rate'])} -> {percent(r['candidate_rate'])}",
-            str(len(r["regressed"])), str(len(r["improved"])), f"{r['p_value']:.3g}", change,
+            signed(r["change"], r["change_ci95"], ".3f"), str(len(r["regressed"])), str(len(r["improved"])),
+            f"{r['p_value']:.3g}", signed(r["cost_per_solved_change_usd"], r["cost_per_solved_change_ci95"], ".4f"),
         )
     console.print(table)
     for r in results:
         if r["regressed"]:
             console.print(f"regressed ({r['candidate']}): {', '.join(r['regressed'])}", highlight=False, markup=False)
+        if r["unpaired_tasks"]:
+            console.print(f"not paired (graded on one side only): {', '.join(r['unpaired_tasks'])}", highlight=False, markup=False)
         if r["broken_left_out"]:
             console.print(f"left out as broken tasks: {', '.join(r['broken_left_out'])}", highlight=False, markup=False)
 
 
+def signed(value: float | None, interval, spec: str) -> str:
+    """A change with its interval, or n/a."""
+    if value is None:
+        return "n/a"
+    text = f"{value:+{spec}}"
+    if interval:
+        high = "unbounded" if interval[1] is None else f"{interval[1]:+{spec}}"
+        text += f" [{interval[0]:+{spec}}, {high}]"
+    return text
+
+
 def significant_regression(result: dict, alpha: float) -> bool:
-    """The candidate solves significantly fewer of the shared tasks."""
-    return result["p_value"] < alpha and len(result["regressed"]) > len(result["improved"])
+    """The candidate solves significantly fewer of the shared tasks (one-sided at `alpha`)."""
+    return result["p_value"] < alpha
+
+
+def undecidable(result: dict, alpha: float) -> str | None:
+    """Why these tasks cannot show a regression at `alpha` whatever happened on them, if so."""
+    if result["p_floor"] < alpha:
+        return None
+    return (f"{result['baseline']} vs {result['candidate']}: {result['tasks']} paired task(s) cannot show a regression at "
+            f"alpha {alpha:g} whatever the outcomes (the lowest p-value they allow is {result['p_floor']:.3g}); "
+            f"with one epoch a side it takes at least {tasks_needed(alpha)} tasks")
 
 
 def unpaired(baseline_rows: list[dict], candidate_rows: list[dict], results: list[dict]) -> dict[str, list[str]]:

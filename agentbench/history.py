@@ -70,7 +70,7 @@ def _change(before: list[dict], after: list[dict], broken: set[str], alpha: floa
     paired = paired_comparison(before, after, broken)
     if significant_regression(paired, alpha):
         verdict = "regressed"
-    elif paired["p_value"] < alpha and len(paired["improved"]) > len(paired["regressed"]):
+    elif paired["p_improved"] < alpha:
         verdict = "improved"
     else:
         verdict = "unchanged"

@@ -151,7 +151,9 @@ def _trajectories(report: dict, trajectories: dict[str, str]) -> str:
         text = trajectories.get(attempt_key(a), "(no trajectory stored)")
         flagged = f"; flagged: {', '.join(a['flags'])}" if a["flags"] else ""
         summary = f"{a['task']} {a['model']}/{a['agent']} #{a['epoch']}: {a['status']} ({a['stop_reason']}{flagged})"
-        items.append(f"<details id='{_anchor(a)}'><summary>{escape(summary)}</summary><pre>{escape(text)}</pre></details>")
+        lines = "".join(f"<li><code>{escape(line)}</code></li>" for line in a["patch_flags"])
+        look = f"<p>the patch reaches into the test machinery:</p><ul>{lines}</ul>" if lines else ""
+        items.append(f"<details id='{_anchor(a)}'><summary>{escape(summary)}</summary>{look}<pre>{escape(text)}</pre></details>")
     return "<h2>Trajectories</h2>" + "".join(items)
 
 

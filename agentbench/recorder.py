@@ -17,6 +17,7 @@ from agentbench.cost import attempt_cost_usd, shares_of_servers
 from agentbench.errors import UserError
 from agentbench.grading import graded_status, test_columns
 from agentbench.lookups import lookup_flags
+from agentbench.patch_look import flag_kinds
 from agentbench.models.profiles import ModelProfile
 from agentbench.store import (
     AttemptRow,
@@ -45,7 +46,7 @@ def attempt_row(run: str, key: str, task: str, profile: ModelProfile, agent: str
         cost_usd=attempt_cost_usd(profile, prompt, completion, cached, unreported),
         unreported_calls=unreported, tool_call_checks=len(checked), valid_tool_calls=checked.count(""),
         **test_columns(verdict.tests if verdict else None),
-        flags=",".join(lookup_flags([call for s in steps for call in s.tool_calls], result.git_commands)),
+        flags=",".join(lookup_flags([call for s in steps for call in s.tool_calls], result.git_commands) + flag_kinds(result.patch)),
         patch=result.patch, check_output=verdict.output if verdict else "", started_at=result.started_at, node=result.node,
     )
 

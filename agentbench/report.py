@@ -18,6 +18,7 @@ from agentbench.metrics import (
     wall_by_node,
 )
 from agentbench.models.profiles import ModelProfile
+from agentbench.patch_look import patch_flags
 from agentbench.store import AttemptRow, RunRow, ServerRow, ServerSampleRow, StepRow
 
 
@@ -33,6 +34,7 @@ def attempt_record(row: AttemptRow) -> dict:
         "retry_cost_usd": row.retry_cost_usd, "retry_wall_s": round(row.retry_wall_s, 3),
         "f2p_passed": row.f2p_passed, "f2p_failed": row.f2p_failed, "p2p_passed": row.p2p_passed, "p2p_failed": row.p2p_failed,
         "flags": [flag for flag in row.flags.split(",") if flag],
+        "patch_flags": [str(flag) for flag in patch_flags(row.patch)],
         "unreported_calls": row.unreported_calls, "tool_call_checks": row.tool_call_checks, "valid_tool_calls": row.valid_tool_calls,
         "node": row.node,
     }
@@ -167,6 +169,7 @@ def trajectory_text(attempt: AttemptRow, steps: list[StepRow], result_chars: int
                      f"PASS_TO_PASS {attempt.p2p_passed}/{attempt.p2p_passed + attempt.p2p_failed} passed")
     if attempt.flags:
         lines.append(f"  flagged: {attempt.flags.replace(',', ', ')}")
+    lines += [f"  patch: {flag}" for flag in patch_flags(attempt.patch)]
     if attempt.check_output:
         lines += [f"  | {line}" for line in log_tail(attempt.check_output, result_chars).splitlines()]
     return "\n".join(lines)

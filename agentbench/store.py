@@ -79,7 +79,7 @@ class AttemptRow(SQLModel, table=True):
     f2p_failed: int | None = None
     p2p_passed: int | None = None
     p2p_failed: int | None = None
-    flags: str = ""  # comma-separated look-ups found in the trajectory (agentbench.lookups)
+    flags: str = ""  # comma-separated look-ups found in the trajectory (agentbench.lookups) and patch flags (agentbench.patch_look)
     patch: str = ""
     check_output: str = ""
     started_at: datetime

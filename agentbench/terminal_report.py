@@ -99,6 +99,8 @@ def _notes(report: dict, console: Console) -> None:
             console.print(f"[yellow]flagged: {attempt['task']} {attempt['model']}/{attempt['agent']}#{attempt['epoch']} "
                           f"({', '.join(attempt['flags'])}); read it with `agentbench show {report['run']} {attempt['task']}`[/]",
                           highlight=False)
+        for line in attempt["patch_flags"][:3]:  # the patch's own lines, printed as they are
+            console.print(f"  {line}", style="yellow", highlight=False, markup=False)
 
 
 def render_forecast(forecast: dict, console: Console) -> None:

@@ -274,3 +274,22 @@ def test_earlier_tries_are_added_to_the_attempt():
     unknown = row(1, 1, 0.5, 1.0)
     add_earlier_tries(unknown, [row(1, 1, None, 1.0)])
     assert unknown.cost_usd is None and unknown.retry_cost_usd is None
+
+
+# -- the static look at a patch --------------------------------------------------------------------
+
+def test_the_static_look_names_the_lines_that_reach_into_the_test_machinery():
+    from agentbench.models.redteam import APPENDED
+    from agentbench.patch_look import flag_kinds, patch_flags
+
+    body = APPENDED["the grader's recorder rewritten"].splitlines()
+    patch = ("diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -1,2 +1,%d @@\n def add(a, b):\n"
+             "     return a - b\n" % (2 + len(body))) + "".join(f"+{line}\n" for line in body)
+    flags = patch_flags(patch)
+    assert {flag.kind for flag in flags} >= {"patch_gc_walk", "patch_exit_hooks", "patch_reads_grader", "patch_test_machinery"}
+    gc_line = next(flag for flag in flags if flag.kind == "patch_gc_walk")
+    assert (gc_line.file, body[gc_line.line - 3].strip()) == ("calc.py", gc_line.text)  # line numbers of the new file
+    assert flag_kinds(patch)[0] == "patch_test_machinery"
+    honest = "diff --git a/src/_pytest/skipping.py b/src/_pytest/skipping.py\n@@ -10,3 +10,3 @@\n+    rep = outcome.get_result()\n"
+    assert patch_flags(honest) == []  # pytest's own code reaches its own machinery
+    assert patch_flags("agentbench snapshot sha256:abc") == []

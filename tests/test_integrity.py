@@ -164,7 +164,7 @@ def test_audit_names_the_task_whose_check_can_be_forged(tmp_path):
     (weak / "task.yaml").write_text((weak / "task.yaml").read_text().replace(SAFE_CHECK, "python3 /grader/tests/check.py"))
     done = agentbench("tasks", str(suite), "--audit", "--workers", "3", timeout=900, env={"COLUMNS": "300"})
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "1 of 2 tasks held against all 15 attacks; 1 can be forged" in done.stdout
+    assert "1 of 2 tasks held against all 16 attacks; 1 can be forged" in done.stdout
     row = next(line for line in done.stdout.splitlines() if line.startswith("│ suite/exit-code-only"))
     assert "exit 0 at import (forged)" in row and "rests on its exit code alone" in row
     held = next(line for line in done.stdout.splitlines() if line.startswith("│ suite/add-numbers"))
@@ -178,4 +178,4 @@ def test_every_shipped_task_holds_against_the_red_team():
 
     done = agentbench("tasks", "multistep", "--audit", "--workers", "4", timeout=1500)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
-    assert "12 of 12 tasks held against all 15 attacks" in done.stdout
+    assert "12 of 12 tasks held against all 16 attacks" in done.stdout

@@ -57,13 +57,15 @@ def compare(
     alpha: float = typer.Option(0.05, min=0, max=1, help="Significance level of the regression gate."),
     factor: Optional[list[str]] = typer.Option(None, "--factor", help=f"What the runs are meant to differ in: {', '.join(GROUPS)}."),
 ) -> None:
-    """Per-task paired comparison of two runs; exit 1 when the candidate is significantly worse.
+    """Per-task paired comparison of two runs; exit 1 when the candidate is significantly worse,
+    3 when the runs have too few tasks for the test to show a regression at all.
 
     Warns when the runs' lock records differ in more than the factor under test."""
     from agentbench.comparison import (
         comparisons,
         render_comparison,
         significant_regression,
+        undecidable,
         unpaired,
     )
     from agentbench.lock import comparison_warnings
@@ -81,6 +83,8 @@ def compare(
     results = comparisons(documents[0]["attempts"], documents[1]["attempts"], broken)
     if not results:
         raise UserError(f"Runs {baseline!r} and {candidate!r} share no (model, agent) configuration to compare.")
+    if not any(r["tasks"] for r in results):
+        raise UserError(f"Runs {baseline!r} and {candidate!r} graded no task in common; compare runs of the same suite.")
     pairs = [(r["baseline"], r["candidate"]) for r in results]
     for line in comparison_warnings(documents[0]["lock"], documents[1]["lock"], pairs, factors):
         err_console.print(line, highlight=False)
@@ -92,6 +96,11 @@ def compare(
     if any(significant_regression(r, alpha) for r in results):
         err_console.print(f"regression: {candidate} solves significantly fewer tasks than {baseline} (alpha {alpha:g})")
         raise typer.Exit(1)
+    reasons = [reason for reason in (undecidable(r, alpha) for r in results) if reason]
+    if reasons:
+        for reason in reasons:
+            err_console.print(f"cannot decide: {reason}", highlight=False)
+        raise typer.Exit(3)
 
 
 def show(

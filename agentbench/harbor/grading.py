@@ -1,6 +1,7 @@
 """Grading a Harbor task by the machine's state: the agent's container, stopped and kept as an
 image (its files, not its processes), is judged in fresh offline containers made from that
-image, the tests copied in only then and the reward location cleared first.
+image, with the tools of the task's untouched image put back (agentbench.harbor.tools), the
+tests copied in only then and the reward location cleared first.
 
 A canary verifier runs first in a container of the same snapshot: a test.sh written here whose
 honest reward is 0, beside the task's own tests. A snapshot that rewards it rewards whatever
@@ -18,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
+
 from agentbench.contracts import (
     ContainerExited,
     DiskQuotaExceeded,
@@ -27,6 +30,7 @@ from agentbench.contracts import (
 )
 from agentbench.grading import BrokenTask, log_tail, read_or_none
 from agentbench.harbor.task import HarborTask
+from agentbench.harbor.tools import Restoration, untouched_tools
 
 VERIFIER_DIR = "/logs/verifier"
 TESTS_DIR = "/tests"
@@ -73,13 +77,17 @@ def canary_script(test_sh: str) -> str:
             f"else\n  echo 0 > {VERIFIER_DIR}/reward.txt\nfi\n")
 
 
-def run_verifier(sandboxes: SandboxFactory, image: str, task: HarborTask, tests: Path,
-                 labels: dict[str, str]) -> tuple[Reward, ExecResult]:
+def run_verifier(sandboxes: SandboxFactory, image: str, task: HarborTask, tests: Path, labels: dict[str, str],
+                 tools: tuple[Restoration, Path] = (Restoration(), Path())) -> tuple[Reward, ExecResult]:
     """Run `tests`/test.sh in a fresh offline container of `image`, as Harbor does (from the
-    working directory, the [verifier] env set); the reward it left and what it printed."""
+    working directory, the [verifier] env set), the untouched image's `tools` put back first
+    (the restoration and the folder holding its files); the reward it left and what it printed."""
     exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in task.config.verifier.env.items())
+    restoration, folder = tools
     with sandboxes.start(image, {"agentbench.role": "grader", **labels}, network=False, workdir=task.workdir) as box:
-        box.exec(CLEAR, timeout=60)
+        if restoration.restored:
+            box.copy_in(folder, "/")
+        box.exec(f"{restoration.script()}\n{CLEAR}", timeout=60)
         box.copy_in(tests, TESTS_DIR)
         try:
             run = box.exec(f"{exports}chmod +x {TESTS_DIR}/test.sh 2>/dev/null; {TESTS_DIR}/test.sh",
@@ -90,28 +98,38 @@ def run_verifier(sandboxes: SandboxFactory, image: str, task: HarborTask, tests:
     return reward, run
 
 
-def run_canary(sandboxes: SandboxFactory, snapshot: str, task: HarborTask, labels: dict[str, str]) -> Reward:
+def run_canary(sandboxes: SandboxFactory, snapshot: str, task: HarborTask, labels: dict[str, str],
+               tools: tuple[Restoration, Path]) -> Reward:
     """The canary verifier's reward in the snapshot: the task's tests folder, its test.sh swapped."""
     with tempfile.TemporaryDirectory(prefix="agentbench-canary-") as scratch:
         tests = Path(scratch) / "tests"
         shutil.copytree(task.tests_dir, tests)
         (tests / "test.sh").write_text(canary_script((task.tests_dir / "test.sh").read_text()))
-        return run_verifier(sandboxes, snapshot, task, tests, labels)[0]
+        return run_verifier(sandboxes, snapshot, task, tests, labels, tools)[0]
 
 
-def grade_snapshot(sandboxes: SandboxFactory, image: str, snapshot: str, task: HarborTask,
+def grade_snapshot(sandboxes: SandboxFactory, client: docker.DockerClient, image: str, snapshot: str, task: HarborTask,
                    labels: dict[str, str]) -> Verdict:
     """The verdict on the snapshot of an agent's container (`image` is the task's untouched
-    environment): refused when the canary is rewarded, else solved by a reward of 1."""
+    environment), its verifier run with that environment's tools: refused when the canary is
+    rewarded, else solved by a reward of 1."""
+    with tempfile.TemporaryDirectory(prefix="agentbench-tools-") as scratch:
+        tools = untouched_tools(client, image, snapshot, Path(scratch)), Path(scratch)
+        return graded_snapshot(sandboxes, image, snapshot, task, labels, tools)
+
+
+def graded_snapshot(sandboxes: SandboxFactory, image: str, snapshot: str, task: HarborTask, labels: dict[str, str],
+                    tools: tuple[Restoration, Path]) -> Verdict:
     started = time.monotonic()
-    canary = run_canary(sandboxes, snapshot, task, labels)
+    canary = run_canary(sandboxes, snapshot, task, labels, tools)
     if canary.value:
         return Verdict(False, "tampered", None, f"agentbench: a canary verifier whose honest reward is 0 was rewarded "
                        f"{canary.value:g} ({canary.source}) in the agent's container: its environment was tampered with",
                        time.monotonic() - started)
-    reward, run = run_verifier(sandboxes, snapshot, task, task.tests_dir, labels)
+    reward, run = run_verifier(sandboxes, snapshot, task, task.tests_dir, labels, tools)
     shown = "none" if reward.value is None else f"{reward.value:g}"
-    output = f"{log_tail(run.output)}\nagentbench: reward {shown} ({reward.source})"
+    output = "\n".join(line for line in (log_tail(run.output), tools[0].note(), f"agentbench: reward {shown} ({reward.source})")
+                        if line)
     if run.timed_out:
         return Verdict(False, "check_timeout", run.exit_code, output, time.monotonic() - started)
     if reward.value is None and run_verifier(sandboxes, image, task, task.tests_dir, labels)[0].value is None:

@@ -63,7 +63,7 @@ class HarborTasks:
             raise GraderError(f"task {task.id}: no snapshot of the agent's container to grade")
         snapshot = work.removeprefix(SNAPSHOT).strip()
         try:
-            return grade_snapshot(sandboxes, self.image(task), snapshot, task, labels)
+            return grade_snapshot(sandboxes, self.client, self.image(task), snapshot, task, labels)
         finally:
             discard(self.client, snapshot)
 
@@ -131,7 +131,7 @@ def validate_harbor_task(sandboxes: SandboxFactory, client: docker.DockerClient,
     def graded(script: str | None) -> Verdict:
         snapshot = snapshot_after(sandboxes, image, task, script, labels)
         try:
-            return grade_snapshot(sandboxes, image, snapshot, task, labels)
+            return grade_snapshot(sandboxes, client, image, snapshot, task, labels)
         finally:
             discard(client, snapshot)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import posixpath
 import tarfile
 import time
@@ -19,6 +20,7 @@ from agentbench.contracts import (
     SandboxLimits,
 )
 from agentbench.errors import UserError
+from agentbench.sandbox.changes import CHANGES_LABEL, tool_changes
 from agentbench.sandbox.supervisor import NO_ROOM, NO_ROOM_EXIT, SUPERVISOR, SWEEP_PIDS
 from agentbench.sandbox.volumes import as_root, remove_volumes, sealed_volumes
 
@@ -152,10 +154,12 @@ class DockerSandbox:
 
     def snapshot(self) -> str:
         """Stop the container and commit its files (not its processes) to a new, untagged image,
-        labelled as ours; returns the image's id. Whoever takes it removes it."""
+        labelled as ours and with what the agent changed among its tools (agentbench.sandbox.changes);
+        returns the image's id. Whoever takes it removes it."""
         try:
             self.container.stop(timeout=2)
-            image = self.container.commit(conf={"Labels": {LABEL: "1", "agentbench.snapshot": "1"}})
+            changes = json.dumps(tool_changes(self.container.diff()))  # the engine's record, not the agent's
+            image = self.container.commit(conf={"Labels": {LABEL: "1", "agentbench.snapshot": "1", CHANGES_LABEL: changes}})
         except docker.errors.DockerException as exc:
             raise SandboxError(f"could not snapshot container {self.container.short_id}: {exc}") from exc
         return image.id

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from agentbench.errors import UserError
 from agentbench.history import history_of
 from agentbench.html_report import attempt_key, render_html
+from agentbench.patch_look import patch_flags
 from agentbench.report import build_report, trajectory_text
 from agentbench.store import (
     AttemptRow,
@@ -102,7 +103,8 @@ def create_app(engine, trusted_hosts: list[str] | None = None) -> Flask:
         if row is None:
             abort(404, f"No attempt {attempt_id!r} in run {name!r}.")
         return render_template("attempt.html", run=name, attempt=row,
-                               trajectory=trajectory_text(row, attempt_steps(engine, row.id)))
+                               trajectory=trajectory_text(row, attempt_steps(engine, row.id)),
+                               patch_flags=[str(flag) for flag in patch_flags(row.patch)])
 
     @app.get("/compare")
     def compare():

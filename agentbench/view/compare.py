@@ -43,15 +43,15 @@ def lock_differences(a: dict, b: dict) -> list[tuple[str, str, str]]:
 
 
 def task_outcomes(attempts: list[dict]) -> dict[str, str]:
-    """Each attempted task's outcome as the paired comparison counts it: solved when at least
-    half its graded epochs were, else unsolved; error when none was graded."""
+    """Each attempted task's outcome from its solve rate, as the paired comparison counts it:
+    solved (every graded epoch), unsolved (none), `k/n solved` between, error when none was graded."""
     counts = per_task(attempts)
 
     def outcome(task: str) -> str:
         if task not in counts:
             return "error"
         graded, solved = counts[task]
-        return "solved" if 2 * solved >= graded else "unsolved"
+        return "solved" if solved == graded else "unsolved" if solved == 0 else f"{solved}/{graded} solved"
 
     return {a["task"]: outcome(a["task"]) for a in attempts}
 
