@@ -96,6 +96,7 @@ class Evidence:
     late_hooks: tuple[dict, ...] = ()  # result-deciding hooks registered after the session started (not by a conftest.py)
     replaced: tuple[str, ...] = ()  # pytest's or pluggy's own functions replaced since the session started
     foreign_modules: tuple[str, ...] = ()  # test modules pytest holds that were not loaded from their files
+    changed_items: tuple[str, ...] = ()  # tests whose item or function changed between collection and their run
 
     def outcome_of(self, name: str, raw: bool = False) -> str | None:
         """The outcome of the test whose nodeid ends with `::name` (as pytest first reported it,
@@ -114,7 +115,7 @@ def read_evidence(text: str | None) -> Evidence:
     paths: dict[str, str] = {}
     raw: dict[str, str] = {}
     hooks: dict[str, list[str]] = {}
-    deselected, late, replaced, foreign = set(), [], [], []
+    deselected, late, replaced, foreign, changed = set(), [], [], [], []
     for line in (text or "").splitlines():
         try:
             record = json.loads(line)
@@ -144,8 +145,10 @@ def read_evidence(text: str | None) -> Evidence:
             replaced.append(str(record.get("name")))
         elif event == "foreign-module":
             foreign.append(str(record.get("file")))
+        elif event == "item-changed":
+            changed.append(str(record.get("nodeid")))
     return Evidence(loaded, {nodeid: final_outcome(p) for nodeid, p in phases.items()}, paths, raw, hooks, exitstatus,
-                    frozenset(deselected), tuple(late), tuple(replaced), tuple(foreign))
+                    frozenset(deselected), tuple(late), tuple(replaced), tuple(foreign), tuple(changed))
 
 
 def final_outcome(phases: dict[str, str]) -> str:

@@ -8,7 +8,8 @@ their report is recorded as pytest made it, then shown as skipped, so that they 
 status alone. It also records what could change a result without touching a test: every
 implementation of a result-deciding hook and where it came from, hooks registered after the
 session started, pytest's and pluggy's own functions replaced, test modules that were not
-loaded from their files, and tests deselected.
+loaded from their files, tests whose item or function changed after collection, and tests
+deselected.
 
 The writer and what it needs are taken when the plugin loads, before any code under test runs,
 and held in a closure: wrapping this module's names, `open`, `os.write` or `json.dumps` later
@@ -48,6 +49,7 @@ MACHINERY = (  # (module, attribute path): what runs a test and makes its report
     ("pluggy.hooks", "_HookCaller.__call__"), ("pluggy._manager", "PluginManager._hookexec"),
     ("pluggy.manager", "PluginManager._hookexec"), ("builtins", "AssertionError"),
 )
+ITEM_METHODS = ("runtest", "setup", "teardown", "_getobj", "repr_failure")  # set on one item, they change only its run
 LOADERS = ("SourceFileLoader", "SourcelessFileLoader", "AssertionRewritingHook", "AssertionRewriter")
 
 
@@ -95,6 +97,7 @@ def _recorder(emit, must_fail):
     class _Recorder(object):
         def __init__(self):
             self.paths = {}
+            self.collected = {}  # nodeid -> its function's code when collection ended
             self.known_hooks = None  # (hook, id(plugin), function) at the session's start
             self.machinery = {}
 
@@ -129,6 +132,7 @@ def _recorder(emit, must_fail):
             self.check(session, "collected")
             seen = set()
             for item in session.items:
+                self.collected[item.nodeid] = _code(getattr(item, "obj", None))
                 module = getattr(item, "module", None)
                 if module is None or id(module) in seen:
                     continue
@@ -138,6 +142,15 @@ def _recorder(emit, must_fail):
                 origin = getattr(spec, "origin", None)
                 if loader not in LOADERS or not origin or os.path.abspath(origin) != os.path.abspath(str(module.__file__)):
                     emit({"event": "foreign-module", "file": str(getattr(module, "__file__", "")), "loader": loader})
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtest_setup(self, item):
+            """Before the test's own setup: its item and its function's code are as collected
+            (plugins that wrap a test while calling it, such as async runners, come later)."""
+            code = self.collected.get(item.nodeid)
+            swapped = code is not None and _code(getattr(item, "obj", None)) is not code
+            if swapped or any(attr in vars(item) for attr in ITEM_METHODS):
+                emit({"event": "item-changed", "nodeid": item.nodeid})
 
         @pytest.hookimpl(hookwrapper=True, tryfirst=True)
         def pytest_runtest_makereport(self, item, call):

@@ -104,7 +104,7 @@ def test_tools_the_verifier_calls_wrapped_to_write_a_reward_are_put_back(
         engine, sandboxes, docker_client, scripted_server, terminal):
     attempt = run_scripted(engine, sandboxes, docker_client, scripted_server, terminal, "harbor-shims", SHIMS + SHADOW)
     assert (attempt.solved, attempt.status) == (False, "unsolved"), attempt.check_output
-    assert "FAIL: there is no user ledger" in attempt.check_output and "/usr/bin/getent" in attempt.check_output
+    assert "FAIL: there is no user ledger" in attempt.check_output and "put back" in attempt.check_output
     assert "removed 2 files shadowing them (/usr/local/bin/id, /etc/ld.so.preload)" in attempt.check_output
 
 

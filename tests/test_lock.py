@@ -113,7 +113,7 @@ def test_compare_names_the_factor_and_warns_about_the_rest(tmp_path):
         done = agentbench("run", "--model", "oracle", "--run", name, *args)
         assert done.returncode == 0, done.stderr
     one = agentbench("compare", "a", "b")
-    assert one.returncode == 0 and "factor under test: settings" in one.stderr and "warning" not in one.stderr
+    assert one.returncode == 3 and "factor under test: settings" in one.stderr and "warning" not in one.stderr  # one task
     two = agentbench("compare", "a", "c", "--factor", "settings")
     assert "warning: the runs also differ in suite: suite.hash" in two.stderr
     assert "factor under test: settings" in two.stderr

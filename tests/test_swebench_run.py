@@ -231,7 +231,7 @@ def test_a_scripted_agent_that_reads_history_is_flagged_and_its_test_hooks_are_t
     kinds = {"swebench": SwebenchTasks(images)}
     Runner(spec, engine, DockerSandboxes(docker_client), [profile], [SwebenchTask(synthetic["instance"])], kinds=kinds).run()
     [attempt] = run_attempts(engine, "sweb-scripted")
-    assert attempt.flags == "history_lookup"
+    assert attempt.flags == "history_lookup,patch_test_machinery"  # its patch brings pytest hooks
     assert "tests/conftest.py" in attempt.patch
     assert (attempt.solved, attempt.status, attempt.grade_status) == (False, "tampered", "tampered")
     assert (attempt.f2p_passed, attempt.f2p_failed) == (None, None)  # a tampered log's counts are not evidence

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import posixpath
+import shlex
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,7 @@ class Restoration:
 
     def script(self) -> str:
         """The shell line that removes the shadowing files (after the restored tools are in place)."""
-        return f"rm -f -- {' '.join(json.dumps(path) for path in self.removed)}" if self.removed else ""
+        return f"rm -f -- {' '.join(shlex.quote(path) for path in self.removed)}" if self.removed else ""
 
     def note(self) -> str:
         """One line for the grader's output, or ''."""
