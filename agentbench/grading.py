@@ -95,6 +95,7 @@ def grade(sandboxes: SandboxFactory, image: str, task: Task, patch: str, labels:
 
 def graded(sandboxes: SandboxFactory, image: str, task: Task, patch: str, labels: dict[str, str] | None,
            canary: Canary, sealed: Path) -> Verdict:
+    """`grade` once the grader's files are ready in `sealed` and `canary` names what they hold."""
     started = time.monotonic()
     with sandboxes.start(image, {"agentbench.role": "grader", **(labels or {})}, network=False, workdir=task.workdir,
                          sealed={SEALED: sealed}) as box:

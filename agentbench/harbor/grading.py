@@ -120,6 +120,7 @@ def grade_snapshot(sandboxes: SandboxFactory, client: docker.DockerClient, image
 
 def graded_snapshot(sandboxes: SandboxFactory, image: str, snapshot: str, task: HarborTask, labels: dict[str, str],
                     tools: tuple[Restoration, Path]) -> Verdict:
+    """`grade_snapshot` once the untouched image's tools are ready (`tools`)."""
     started = time.monotonic()
     canary = run_canary(sandboxes, snapshot, task, labels, tools)
     if canary.value:

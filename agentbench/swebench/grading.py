@@ -161,6 +161,7 @@ def grade_instance(sandboxes: SandboxFactory, image: InstanceImage, instance: In
 
 def graded_instance(sandboxes: SandboxFactory, image: InstanceImage, instance: Instance, patch: str,
                     labels: dict[str, str] | None, canary: Canary, sealed: Path, pytest_run: bool) -> Verdict:
+    """`grade_instance` once the armed eval script and the plugin are ready in `sealed`."""
     started = time.monotonic()
     with sandboxes.start(image.tag, {"agentbench.role": "grader", **(labels or {})}, network=False, workdir=TESTBED,
                          sealed={SEALED: sealed}) as box:
