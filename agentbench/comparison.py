@@ -3,13 +3,14 @@ paired, and whether the candidate regressed."""
 
 from __future__ import annotations
 
+import math
 from typing import Iterable, Sequence
 
 from rich.console import Console
 from rich.table import Table
 
 from agentbench.intervals import bootstrap_interval
-from agentbench.metrics import cost_per_solved_of, per_task, rate
+from agentbench.metrics import cost_per_solved_of, per_task, solve_rate, total_cost
 from agentbench.paired_test import RESAMPLES, paired_test, tasks_needed
 from agentbench.report import percent
 
@@ -34,19 +35,22 @@ def paired_comparison(baseline: Sequence[dict], candidate: Sequence[dict], broke
     pairs = [([a for a in kept_base if a["task"] == t], [a for a in kept_cand if a["task"] == t]) for t in shared]
 
     def rate_change(sample):
-        return sum(solve_rate(c) - solve_rate(b) for b, c in sample) / len(sample)
+        return sum(solve_rate(per_task(c)) - solve_rate(per_task(b)) for b, c in sample) / len(sample)
 
-    def cost_change(sample):
+    def cost_change(sample):  # a side that solved nothing in a resample costs without bound
         b = cost_per_solved_of([a for pair in sample for a in pair[0]])
         c = cost_per_solved_of([a for pair in sample for a in pair[1]])
-        return None if b is None or c is None else c - b
+        if b is None and c is None:
+            return None
+        return -math.inf if b is None else math.inf if c is None else c - b
+    costs_known = total_cost(a["cost_usd"] for a in kept_base + kept_cand) is not None
 
     return {
         "tasks": len(shared),
         "unpaired_tasks": sorted(attempted - tasks - set(broken)),  # graded on one side only
         "broken_left_out": sorted(set(base) & set(cand) & set(broken)),
-        "baseline_rate": rate(sum(base[t][1] for t in shared), sum(base[t][0] for t in shared)),
-        "candidate_rate": rate(sum(cand[t][1] for t in shared), sum(cand[t][0] for t in shared)),
+        "baseline_rate": solve_rate({t: base[t] for t in shared}),
+        "candidate_rate": solve_rate({t: cand[t] for t in shared}),
         "change": test.change,
         "change_ci95": bootstrap_interval(pairs, rate_change),
         "regressed": [t for t in shared if task_rate(cand, t) < task_rate(base, t)],
@@ -57,14 +61,8 @@ def paired_comparison(baseline: Sequence[dict], candidate: Sequence[dict], broke
         "baseline_cost_per_solved_usd": base_cost,
         "candidate_cost_per_solved_usd": cand_cost,
         "cost_per_solved_change_usd": None if base_cost is None or cand_cost is None else cand_cost - base_cost,
-        "cost_per_solved_change_ci95": bootstrap_interval(pairs, cost_change),
+        "cost_per_solved_change_ci95": bootstrap_interval(pairs, cost_change) if costs_known else None,
     }
-
-
-def solve_rate(attempts: list[dict]) -> float:
-    """One task's solve rate: solved over graded epochs (errors left out, as everywhere)."""
-    graded = [a for a in attempts if a["status"] != "error"]
-    return sum(bool(a["solved"]) for a in graded) / len(graded)
 
 
 def by_config(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
@@ -114,8 +112,8 @@ def signed(value: float | None, interval, spec: str) -> str:
         return "n/a"
     text = f"{value:+{spec}}"
     if interval:
-        high = "unbounded" if interval[1] is None else f"{interval[1]:+{spec}}"
-        text += f" [{interval[0]:+{spec}}, {high}]"
+        low, high = ("unbounded" if end is None else f"{end:+{spec}}" for end in interval)
+        text += f" [{low}, {high}]"
     return text
 
 

@@ -42,7 +42,8 @@ def release_history(releases: list[dict], label: str, alpha: float = 0.05) -> di
             summary = config_summary(attempts)
             point = {"release": release["value"], "run": release["run"], "rate": summary["rate"], "ci95": summary["ci95"],
                      "solved": summary["solved"], "graded": summary["attempts"] - summary["errors"],
-                     "cost_per_solved_usd": summary["cost_per_solved_usd"], "wall_s_per_solved": summary["wall_s_per_solved"],
+                     "cost_per_solved_usd": summary["cost_per_solved_usd"], "cost_per_solved_none": summary["cost_per_solved_none"],
+                     "wall_s_per_solved": summary["wall_s_per_solved"],
                      "change": None}
             if config in previous:
                 before, earlier = previous[config]

@@ -8,7 +8,7 @@ import json
 from html import escape
 
 from agentbench import plots
-from agentbench.report import config_label, server_line
+from agentbench.report import config_label, cost_per_solved_text, server_line
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
@@ -63,15 +63,15 @@ def attempt_key(attempt: dict) -> str:
 
 def _config_table(configs: list[dict]) -> str:
     head = "".join(f"<th>{h}</th>" for h in ("model", "agent", "solved", "rate [95% CI]", "tampered", "errors", "median wall", "p90 wall",
-                                            "tokens/solved", "cost/solved", "output tok/s", "valid calls", "frontier"))
+                                            "wall/solved", "tokens/solved", "cost/solved", "output tok/s", "valid calls", "frontier"))
     rows = []
     for c in configs:
         model = escape(c["model"]) + (" <span class='baseline'>(baseline)</span>" if c["baseline"] else "")
         rate = "-" if c["rate"] is None else f"{c['rate']:.0%} [{c['ci95'][0]:.0%}, {c['ci95'][1]:.0%}]"
         frontier = "+".join(axis for axis, placed in c["frontier"].items() if placed) or "-"
         cells = [model, escape(c["agent"]), f"{c['solved']}/{c['attempts'] - c['errors']}", rate, str(c["tampered"]), str(c["errors"]),
-                 _num(c["wall_s_median"], "{:.1f} s"), _num(c["wall_s_p90"], "{:.1f} s"), _num(c["tokens_per_solved"], "{:,.0f}"),
-                 _num(c["cost_per_solved_usd"], "${:.4f}"), _num(c["output_tokens_per_s"], "{:.1f}"),
+                 _num(c["wall_s_median"], "{:.1f} s"), _num(c["wall_s_p90"], "{:.1f} s"), _num(c["wall_s_per_solved"], "{:.1f} s"),
+                 _num(c["tokens_per_solved"], "{:,.0f}"), escape(cost_per_solved_text(c)), _num(c["output_tokens_per_s"], "{:.1f}"),
                  _num(c["valid_tool_call_share"], "{:.0%}"), frontier]
         rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
@@ -112,17 +112,35 @@ def _releases(history: dict) -> str:
 
 
 def _effects(effects: dict) -> str:
+    """Each factor's levels: raw rate and cost, and the rate effect against the reference level,
+    adjusted for the other factors and the task; then the interactions and the design's notes."""
     rows = []
-    for factor, levels in effects.items():
-        for level, e in levels.items():
+    for factor, entry in effects["factors"].items():
+        for level, e in entry["levels"].items():
             interval = e["cost_per_solved_ci95"]
-            cost = _num(e["cost_per_solved_usd"], "${:.4f}") + (f" [${interval[0]:.4f}, {_num(interval[1], '${:.4f}', 'unbounded')}]" if interval else "")
-            rows.append(f"<tr><td>{escape(factor)}</td><td>{escape(level)}</td><td>{e['attempts']}</td><td>{e['rate']:.0%} "
-                        f"[{e['ci95'][0]:.0%}, {e['ci95'][1]:.0%}]</td><td>{e['rate_effect']:+.0%}</td><td>{cost}</td>"
-                        f"<td>{_num(e['cost_effect_usd'], '{:+.4f}')}</td></tr>")
-    return ("<h2>Main effects: which factor moved the rate and the cost</h2><table><tr><th>factor</th><th>level</th>"
-            "<th>attempts</th><th>rate [95% CI]</th><th>rate vs all</th><th>cost/solved [95% CI]</th><th>cost vs all</th></tr>"
-            f"{''.join(rows)}</table>")
+            cost = _num(e["cost_per_solved_usd"], "${:.4f}") + (f" {_usd_interval(interval)}" if interval else "")
+            effect = "reference" if level == entry["reference"] else _effect_text(e["rate_effect"], e["rate_effect_ci95"])
+            rows.append(f"<tr><td>{escape(factor)}</td><td>{escape(level)}</td><td>{e['attempts']}</td><td>{_num(e['rate'], '{:.0%}', '-')} "
+                        f"[{e['ci95'][0]:.0%}, {e['ci95'][1]:.0%}]</td><td>{effect}</td><td>{cost}</td></tr>")
+    for term in effects["interactions"]:
+        rows.append(f"<tr><td>interaction</td><td>{escape(term['terms'])}</td><td></td><td></td>"
+                    f"<td>{_effect_text(term['effect'], term['ci95'])}</td><td></td></tr>")
+    notes = [f"<li>{escape(note)}</li>" for note in effects["notes"]]
+    if effects["interaction_p"] is not None:
+        notes.append(f"<li>interactions tested together: p={effects['interaction_p']:.2g}</li>")
+    return ("<h2>Effects: which factor moved the rate (adjusted for the others and the task)</h2><table><tr><th>factor</th>"
+            "<th>level</th><th>attempts</th><th>rate [95% CI]</th><th>effect vs reference [95% CI]</th><th>cost/solved [95% CI]</th></tr>"
+            f"{''.join(rows)}</table>" + (f"<ul>{''.join(notes)}</ul>" if notes else ""))
+
+
+def _effect_text(effect: float | None, interval: list | None) -> str:
+    if effect is None:
+        return "not estimable"
+    return f"{effect:+.0%}" + (f" [{interval[0]:+.0%}, {interval[1]:+.0%}]" if interval else "")
+
+
+def _usd_interval(interval: list) -> str:
+    return "[" + ", ".join("unbounded" if end is None else f"${end:.4f}" for end in interval) + "]"
 
 
 def _grid(report: dict) -> str:

@@ -1,8 +1,9 @@
 """95% intervals for the report's numbers, honest when a task runs several epochs.
 
 Epochs of one task are not independent samples (an agent that solves a task once tends to
-solve it again), so rates get a Wilson interval on the effective number of samples that the
-between-task spread allows, and ratios a bootstrap that resamples whole tasks. A ratio over
+solve it again), so rates (means over tasks) get an exact binomial interval on the effective
+number of samples that the between-task spread allows, and ratios a bootstrap that resamples
+whole tasks. A ratio over
 solved attempts (cost per solved task) has no upper bound when a resample holds no solve; the
 interval says so (`None` as its upper end) instead of dropping those resamples.
 """
@@ -14,53 +15,95 @@ import random
 from typing import Callable, Sequence
 
 Z95 = 1.959963984540054
-Interval = tuple[float, float | None]
+Interval = tuple[float | None, float | None]
 
 
-def wilson_interval(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval for a binomial proportion; (0, 1) when n is 0."""
-    if n == 0:
+def regularized_beta(x: float, a: float, b: float) -> float:
+    """I_x(a, b), the beta distribution's CDF at x, by its continued fraction (Lentz's method)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    if x > (a + 1) / (a + b + 2):
+        return 1.0 - regularized_beta(1.0 - x, b, a)
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
+    tiny = 1e-300
+
+    def guarded(value: float) -> float:
+        return tiny if abs(value) < tiny else value
+
+    c, d = 1.0, 1.0 / guarded(1.0 - (a + b) * x / (a + 1))
+    fraction = d
+    for m in range(1, 500):
+        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 / guarded(1.0 + numerator * d)
+            c = guarded(1.0 + numerator / c)
+            fraction *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return front * fraction / a
+
+
+def beta_quantile(q: float, a: float, b: float) -> float:
+    """The q-quantile of Beta(a, b), by bisection on its CDF."""
+    low, high = 0.0, 1.0
+    for _ in range(100):
+        middle = (low + high) / 2
+        if regularized_beta(middle, a, b) < q:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+def clopper_pearson(successes: float, n: float, level: float = 0.95) -> tuple[float, float]:
+    """The exact (Clopper-Pearson) interval for a proportion, from beta quantiles, so a
+    fractional count works too; (0, 1) when n is 0."""
+    if n <= 0:
         return (0.0, 1.0)
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    tail = (1 - level) / 2
+    low = 0.0 if successes <= 0 else beta_quantile(tail, successes, n - successes + 1)
+    high = 1.0 if successes >= n else beta_quantile(1 - tail, successes + 1, n - successes)
+    return (low, high)
 
 
-def effective_samples(counts: Sequence[tuple[int, int]]) -> float:
-    """How many independent samples (graded, solved) counts per task are worth: all attempts
-    when each task ran once (or there is one task), else the binomial variance over the
-    cluster-robust variance of the pooled rate (small-sample corrected), between the number of
-    tasks and the number of attempts; the number of tasks when every attempt agreed."""
-    n = sum(graded for graded, _ in counts)
-    tasks = len(counts)
-    if n == 0 or tasks <= 1 or all(graded <= 1 for graded, _ in counts):
-        return float(n)
-    p = sum(solved for _, solved in counts) / n
-    if p in (0.0, 1.0):
-        return float(tasks)
-    variance = sum((solved - p * graded) ** 2 for graded, solved in counts) / n**2 * tasks / (tasks - 1)
+def effective_samples(values: Sequence[float], units: Sequence[int]) -> float:
+    """How many independent trials a mean over tasks of per-task estimates in [0, 1] is worth:
+    the binomial variance of the mean over its variance estimated from the spread between tasks,
+    between the number of tasks and `T^2 / sum(1 / units)` (each task's independent trials
+    counted, as if no task were harder than another); the number of tasks when every value is 0
+    or every one is 1."""
+    tasks = len(values)
+    if tasks == 0:
+        return 0.0
+    most = tasks * tasks / sum(1 / unit for unit in units)
+    mean = sum(values) / tasks
+    if tasks == 1 or mean in (0.0, 1.0):
+        return float(tasks) if mean in (0.0, 1.0) else most
+    variance = sum((value - mean) ** 2 for value in values) / (tasks - 1) / tasks
     if variance == 0:
-        return float(n)
-    return min(float(n), max(float(tasks), p * (1 - p) / variance))
+        return most
+    return min(most, max(float(tasks), mean * (1 - mean) / variance))
 
 
-def clustered_rate_interval(counts: Sequence[tuple[int, int]]) -> tuple[float, float]:
-    """Wilson interval of the pooled rate over (graded, solved) counts per task, on the effective
-    number of samples."""
-    n = sum(graded for graded, _ in counts)
-    if n == 0:
+def task_mean_interval(values: Sequence[float], units: Sequence[int]) -> tuple[float, float]:
+    """95% interval of a mean over tasks of per-task estimates in [0, 1] (a solve rate, pass@k,
+    pass^k), with `units` independent trials behind each task's estimate: Clopper-Pearson on the
+    effective number of trials, so it never collapses at 0 or at all solved and keeps its
+    coverage when success is rare; (0, 1) without tasks."""
+    if not values:
         return (0.0, 1.0)
-    n_eff = effective_samples(counts)
-    return wilson_interval(sum(solved for _, solved in counts) / n * n_eff, n_eff)
+    n_eff = effective_samples(values, units)
+    return clopper_pearson(sum(values) / len(values) * n_eff, n_eff)
 
 
 def bootstrap_interval(samples: Sequence, statistic: Callable[[list], float | None], resamples: int = 2000, seed: int = 0,
                        level: float = 0.95, unbounded_when_none: bool = False) -> Interval | None:
     """Percentile bootstrap interval of `statistic` over resampled `samples` (seeded, so
     deterministic). A resample where the statistic is None is dropped, or, with
-    `unbounded_when_none`, counts as +infinity (an upper end past every value is None)."""
+    `unbounded_when_none`, counts as +infinity; the statistic may also return -inf or +inf
+    itself. An end beyond every finite value is None (unbounded)."""
     if not samples:
         return None
     rng = random.Random(seed)
@@ -75,7 +118,7 @@ def bootstrap_interval(samples: Sequence, statistic: Callable[[list], float | No
         return None
     tail = (1 - level) / 2
     low, high = quantile(values, tail), quantile(values, 1 - tail)
-    return (low, None if math.isinf(high) else high)
+    return (None if math.isinf(low) else low, None if math.isinf(high) else high)
 
 
 def by_task(attempts: Sequence[dict]) -> list[list[dict]]:
@@ -97,13 +140,17 @@ def task_bootstrap_interval(attempts: Sequence[dict], statistic: Callable[[list[
 
 
 def quantile(values: Sequence[float], q: float) -> float | None:
-    """The q-quantile with linear interpolation between order statistics (numpy's default)."""
+    """The q-quantile with linear interpolation between order statistics (numpy's default);
+    infinite where it falls next to an infinite value on that side."""
     ordered = sorted(values)
     if not ordered:
         return None
     position = (len(ordered) - 1) * q
     low = math.floor(position)
     high = min(low + 1, len(ordered) - 1)
-    if math.isinf(ordered[low]) or (position > low and math.isinf(ordered[high])):
+    below, above = ordered[low], ordered[high]
+    if position == low or below == -math.inf:
+        return below
+    if above == math.inf:
         return math.inf
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    return below + (above - below) * (position - low)

@@ -6,11 +6,7 @@ import math
 from statistics import median as _median
 from typing import Iterable, Sequence
 
-from agentbench.intervals import (
-    clustered_rate_interval,
-    quantile,
-    task_bootstrap_interval,
-)
+from agentbench.intervals import quantile, task_bootstrap_interval, task_mean_interval
 
 
 def rate(successes: int, n: int) -> float | None:
@@ -36,6 +32,27 @@ def per_solved(total: float | None, solved: int) -> float | None:
     if total is None or solved == 0:
         return None
     return total / solved
+
+
+def why_none(cost: float | None, solved: int) -> str | None:
+    """Why a cost per solved task has no value: `unknown` (some attempt's cost is) comes before
+    `unbounded` (nothing was solved, so each solve costs more than any sum); None when it has one."""
+    if cost is None:
+        return "unknown"
+    return "unbounded" if solved == 0 else None
+
+
+def solve_rate(counts: dict[str, tuple[int, int]]) -> float | None:
+    """A configuration's rate, the one definition every report, gate and page uses: the mean over
+    its graded tasks of each task's solve rate (solved / graded epochs), so every task weighs the
+    same whatever its epochs; with as many epochs on every task it is the share of attempts
+    solved. None when no task was graded."""
+    return mean_over_tasks(counts, pass_at_k, 1)
+
+
+def rate_with_interval(counts: dict[str, tuple[int, int]]) -> tuple[float | None, list[float]]:
+    """solve_rate and its 95% interval (agentbench.intervals.task_mean_interval)."""
+    return solve_rate(counts), interval_over_tasks(counts, pass_at_k, 1)
 
 
 def errors_by_kind(attempts: list[dict]) -> dict[str, int]:
@@ -64,18 +81,19 @@ def config_summary(attempts: Sequence[dict]) -> dict:
 
     Attempts whose status is `error` (the harness or the endpoint failed, not the agent) are
     counted apart and left out of the rate; `tampered` ones count as unsolved and are counted
-    too. pass@k and pass^k are given for every k up to the fewest graded epochs any task has,
-    when that is more than one.
+    too. The rate is solve_rate. pass@k and pass^k are given for every k up to the most graded
+    epochs a task has, when that is more than one, each over the tasks with at least k (how many
+    in `pass_k_tasks`).
     """
     graded = [a for a in attempts if a["status"] != "error"]
     solved = sum(1 for a in graded if a["solved"])
     counts = per_task(attempts)
-    low, high = clustered_rate_interval(list(counts.values()))
+    solve, interval = rate_with_interval(counts)
     prompt = sum(a["prompt_tokens"] for a in attempts)
     completion = sum(a["completion_tokens"] for a in attempts)
     cost = total_cost(a["cost_usd"] for a in attempts)
     walls = [a["wall_s"] for a in graded]
-    epochs = min((n for n, _ in counts.values()), default=0)
+    epochs = max((n for n, _ in counts.values()), default=0)
     ks = range(1, epochs + 1) if epochs > 1 else range(0)
     return {
         "attempts": len(attempts),
@@ -85,8 +103,9 @@ def config_summary(attempts: Sequence[dict]) -> dict:
         "retry_tokens": sum(a.get("retry_tokens", 0) for a in attempts),
         "retry_cost_usd": total_cost(a.get("retry_cost_usd", 0.0) for a in attempts),
         "solved": solved,
-        "rate": rate(solved, len(graded)),
-        "ci95": [round(low, 4), round(high, 4)],
+        "graded": len(graded),
+        "rate": solve,
+        "ci95": [round(end, 4) for end in interval],
         "wall_s_median": median(walls),
         "wall_s_p90": quantile(walls, 0.9),
         "prompt_tokens": prompt,
@@ -105,13 +124,15 @@ def config_summary(attempts: Sequence[dict]) -> dict:
         "cost_usd": cost,
         "cost_per_attempt_usd": None if cost is None or not attempts else cost / len(attempts),
         "cost_per_solved_usd": per_solved(cost, solved),
-        "cost_per_solved_ci95": per_solved_interval(attempts, cost_per_solved_of),
+        "cost_per_solved_ci95": None if cost is None else per_solved_interval(attempts, cost_per_solved_of),
+        "cost_per_solved_none": why_none(cost, solved),
         "output_tokens_per_s": output_tokens_per_second(attempts),
         "time_breakdown": time_breakdown(attempts),
         "pass_at_k": {str(k): mean_over_tasks(counts, pass_at_k, k) for k in ks},
-        "pass_at_k_ci95": {str(k): task_bootstrap_interval(graded, lambda sample, k=k: mean_over_tasks(per_task(sample), pass_at_k, k))
-                           for k in ks},
+        "pass_at_k_ci95": {str(k): interval_over_tasks(counts, pass_at_k, k) for k in ks},
         "pass_hat_k": {str(k): mean_over_tasks(counts, pass_hat_k, k) for k in ks},
+        "pass_hat_k_ci95": {str(k): interval_over_tasks(counts, pass_hat_k, k) for k in ks},
+        "pass_k_tasks": {str(k): sum(1 for n, _ in counts.values() if n >= k) for k in ks},
     }
 
 
@@ -157,11 +178,20 @@ def mean_over_tasks(counts: dict[str, tuple[int, int]], estimator, k: int) -> fl
     return sum(values) / len(values) if values else None
 
 
+def interval_over_tasks(counts: dict[str, tuple[int, int]], estimator, k: int) -> list[float]:
+    """The 95% interval of mean_over_tasks: each task with n >= k graded epochs holds n // k
+    independent draws of k (agentbench.intervals.task_mean_interval)."""
+    kept = [(n, c) for n, c in counts.values() if n >= k]
+    low, high = task_mean_interval([estimator(n, c, k) for n, c in kept], [n // k for n, _ in kept])
+    return [low, high]
+
+
 def pareto_frontier(points: dict[str, tuple[float | None, float | None]]) -> dict[str, str | None]:
     """For named (rate, cost) points, higher rate and lower cost being better: each point's
     dominating point, or None for the points on the frontier. Points with an unknown rate
-    or cost take no part and are left out of the result."""
-    known = {name: p for name, p in points.items() if p[0] is not None and p[1] is not None}
+    or cost, or a rate of 0 (solving nothing is never a trade-off worth making), take no part
+    and are left out of the result."""
+    known = {name: p for name, p in points.items() if p[0] and p[1] is not None}
     result: dict[str, str | None] = {}
     for name, (rate_a, cost_a) in known.items():
         result[name] = next(
@@ -262,27 +292,3 @@ def wall_by_node(attempts: Sequence[dict]) -> dict[str, dict]:
     for node in nodes.values():
         node["wall_share"] = node["wall_s"] / total if total else None
     return dict(sorted(nodes.items()))
-
-
-def main_effects(attempts: Sequence[dict], factor: str) -> dict[str, dict]:
-    """For each level of a factor (model, agent, ...): its completion rate with a Wilson
-    interval and its difference from the rate over all graded attempts, and its cost per
-    solved task with a bootstrap interval and its difference from the overall one."""
-    graded = [a for a in attempts if a["status"] != "error"]
-    overall_rate = rate(sum(a["solved"] for a in graded), len(graded))
-    overall_cost = cost_per_solved_of(attempts)
-    effects = {}
-    for level in sorted({a[factor] for a in graded}):
-        group = [a for a in graded if a[factor] == level]
-        solved = sum(a["solved"] for a in group)
-        cost = cost_per_solved_of([a for a in attempts if a[factor] == level])
-        effects[level] = {
-            "attempts": len(group),
-            "rate": rate(solved, len(group)),
-            "rate_effect": rate(solved, len(group)) - overall_rate,
-            "ci95": list(clustered_rate_interval(list(per_task(group).values()))),
-            "cost_per_solved_usd": cost,
-            "cost_effect_usd": None if cost is None or overall_cost is None else cost - overall_cost,
-            "cost_per_solved_ci95": per_solved_interval([a for a in attempts if a[factor] == level], cost_per_solved_of),
-        }
-    return effects

@@ -6,13 +6,13 @@ import csv
 import io
 import json
 
+from agentbench.attribution import attribution
 from agentbench.cost import price_text, server_cost_usd
 from agentbench.grading import log_tail
 from agentbench.metrics import (
     anytime_curve,
     broken_tasks,
     config_summary,
-    main_effects,
     pareto_frontier,
     server_load,
     wall_by_node,
@@ -75,7 +75,7 @@ def build_report(run: RunRow, rows: list[AttemptRow], servers: list[tuple[Server
     return {
         "run": run.name, "status": run.status, "agentbench_version": run.agentbench_version,
         "created_at": run.created_at.isoformat(), "labels": json.loads(run.labels_json or "{}"), "configs": configs,
-        "effects": {factor: main_effects(attempts, factor) for factor in ("model", "agent")},
+        "effects": attribution(attempts),
         "prices": prices_record(run),
         "servers": servers_record(list(servers)),
         "notes": json.loads(run.notes_json or "[]"),
@@ -93,14 +93,16 @@ def config_label(config: dict) -> str:
 
 def mark_frontiers(configs: list[dict]) -> None:
     """Mark each configuration's place on the Pareto frontiers of (rate, cost per attempt) and
-    (rate, median wall time): `frontier` true/false (null when unknown) and `dominated_by`."""
+    (rate, median wall time): `frontier` true/false (null when unknown; false for one that solves
+    nothing) and `dominated_by`."""
     for config in configs:
         config["frontier"], config["dominated_by"] = {}, {}
     for axis, cost in (("cost", "cost_per_attempt_usd"), ("time", "wall_s_median")):
         dominated = pareto_frontier({config_label(c): (c["rate"], c[cost]) for c in configs})
         for config in configs:
             label = config_label(config)
-            config["frontier"][axis] = None if label not in dominated else dominated[label] is None
+            placed = None if label not in dominated else dominated[label] is None
+            config["frontier"][axis] = False if config["rate"] == 0 else placed
             config["dominated_by"][axis] = dominated.get(label)
 
 
@@ -138,6 +140,12 @@ def count(value: float | None) -> str:
 
 def usd(value: float | None) -> str:
     return "n/a" if value is None else f"${value:.4f}"
+
+
+def cost_per_solved_text(config: dict) -> str:
+    """A configuration's cost per solved task, or why it has none: `unknown` (a cost is not
+    known) or `unbounded` (nothing solved)."""
+    return config.get("cost_per_solved_none") or usd(config["cost_per_solved_usd"])
 
 
 def trajectory_text(attempt: AttemptRow, steps: list[StepRow], result_chars: int = 2000) -> str:

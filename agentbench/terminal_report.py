@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from agentbench.report import config_label, count, percent, server_line, usd
+from agentbench.report import config_label, cost_per_solved_text, count, percent, server_line, usd
 
 TIME_PARTS = (("model", "model_s"), ("tools", "tools_s"), ("grading", "grading_s"), ("queue", "queue_s"), ("harness", "harness_s"))
 
@@ -19,13 +19,14 @@ def render_table(report: dict, console: Console) -> None:
     configs = report["configs"]
     outcome = _table(f"run {report['run']} ({report['status']})", "solved", "rate [95% CI]", "errors", "cost", "cost/solved",
                      "frontier")
-    effort = _table("per attempt", "wall p50", "wall p90", "tokens/solved", "out tok/s", "valid calls", "tampered")
+    effort = _table("per attempt", "wall p50/p90", "wall/solved", "tok/solved", "out tok/s", "valid calls", "tampered")
     spent = _table("where the time went (share of all attempts' seconds)", *[name for name, _ in TIME_PARTS], "total")
     for c in configs:
         name = _name(c)
         outcome.add_row(name, f"{c['solved']}/{c['attempts'] - c['errors']}", _rate(c), str(c["errors"]), usd(c["cost_usd"]),
-                        usd(c["cost_per_solved_usd"]), _frontier(c))
-        effort.add_row(name, _seconds(c["wall_s_median"]), _seconds(c["wall_s_p90"]), count(c["tokens_per_solved"]),
+                        cost_per_solved_text(c), _frontier(c))
+        effort.add_row(name, _percentiles(c["wall_s_median"], c["wall_s_p90"]), _seconds(c["wall_s_per_solved"]),
+                       count(c["tokens_per_solved"]),
                        count(c["output_tokens_per_s"]), percent(c["valid_tool_call_share"]), str(c["tampered"]))
         spent.add_row(name, *time_shares(c["time_breakdown"]), _seconds(sum(c["time_breakdown"].values())))
     for table in (outcome, effort, spent, _pass_table(configs), _node_table(report.get("nodes", {}))):
@@ -47,9 +48,14 @@ def _pass_table(configs: list[dict]) -> Table | None:
         return None
     table = _table("pass@k: any of k epochs solved; pass^k: all k did",
                    *[f"pass@{k}" for k in ks], *[f"pass^{k}" for k in ks if k > 1])
+    fewer = []
     for c in configs:
         table.add_row(_name(c), *[percent(c["pass_at_k"].get(str(k))) for k in ks],
                       *[percent(c["pass_hat_k"].get(str(k))) for k in ks if k > 1])
+        tasks = c["pass_k_tasks"].get("1")
+        fewer += [f"{config_label(c)} at k={k}: {n} of {tasks} tasks" for k, n in c["pass_k_tasks"].items() if n < tasks]
+    if fewer:
+        table.caption = "over the tasks with at least k graded epochs: " + "; ".join(fewer)
     return table
 
 
@@ -146,6 +152,10 @@ def _rate(config: dict) -> str:
         return "-"
     low, high = config["ci95"]
     return f"{config['rate']:.0%} [{low:.0%}, {high:.0%}]"
+
+
+def _percentiles(median: float | None, p90: float | None) -> str:
+    return "-" if median is None else f"{median:.1f}/{p90:.1f} s"
 
 
 def _seconds(value: float | None) -> str:

@@ -1,6 +1,7 @@
 """The terminal report: every figure of the JSON report a person needs, readable at 100 columns."""
 
 import numpy as np
+import pytest
 from rich.console import Console
 
 from agentbench.report import build_report
@@ -35,7 +36,7 @@ def test_the_tables_fit_100_columns_and_show_p90_pass_at_k_and_where_the_time_we
     text = rendered(report)
     assert max(len(line) for line in text.splitlines()) <= 100
     p90 = np.percentile(WALLS, 90)
-    assert f"{p90:.1f} s" in text and "wall p90" in text  # 11.1 s
+    assert f"/{p90:.1f} s" in text and "wall p50/p90" in text  # 11.1 s
     config = report["configs"][0]
     assert config["pass_at_k"]["2"] == 0.8 and config["pass_hat_k"]["2"] == 0.4  # 4 of 5 tasks solved at least once, 2 of 5 twice
     line = next(line for line in text.splitlines() if line.startswith(" a-model-with-a-long-name/fast") and "80%" in line)
@@ -51,8 +52,16 @@ def test_time_shares_add_up_and_nothing_timed_is_a_dash():
 
 def test_a_single_epoch_run_has_no_pass_table_and_model_names_are_not_markup():
     run = RunRow(name="r", spec_json="{}", agentbench_version="test", status="completed")
-    text = rendered(build_report(run, rows("[red]m[/red]", [{0}] * 5, walls=WALLS[::2])))
+    text = rendered(build_report(run, [row for row in rows("[red]m[/red]", [{0}] * 5) if row.epoch == 0]))
     assert "pass@" not in text and "[red]m[/red]/fast" in text
+
+
+def test_pass_at_k_over_unequal_epochs_says_how_many_tasks_each_k_covers():
+    run = RunRow(name="r", spec_json="{}", agentbench_version="test", status="completed")
+    report = build_report(run, rows("m", [{0}, {0, 1}, {1}], walls=WALLS[:5]))  # epochs 2, 2 and 1
+    assert report["configs"][0]["pass_k_tasks"] == {"1": 3, "2": 2}
+    assert report["configs"][0]["pass_at_k"]["2"] == 1.0 and report["configs"][0]["rate"] == pytest.approx((0.5 + 1 + 0) / 3)  # not 3/5 solved
+    assert "m/fast at k=2: 2 of 3 tasks" in " ".join(rendered(report).split())
 
 
 def test_grader_log_excerpts_start_at_a_line_and_keep_pytest_summary():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from agentbench.report import percent, usd
+from agentbench.report import cost_per_solved_text, percent, usd
 
 
 def seconds(value: float | None) -> str:
@@ -21,8 +21,8 @@ def interval(bounds: list | None) -> str:
 
 
 def usd_interval(bounds: list | None) -> str:
-    """A cost's interval; an upper end that is None is unbounded."""
-    return "" if not bounds else f"[{usd(bounds[0])}, {'unbounded' if bounds[1] is None else usd(bounds[1])}]"
+    """A cost's interval; an end that is None is unbounded."""
+    return "" if not bounds else "[" + ", ".join("unbounded" if end is None else usd(end) for end in bounds) + "]"
 
 
 def pretty_json(value) -> str:
@@ -30,4 +30,4 @@ def pretty_json(value) -> str:
 
 
 FILTERS = {"percent": percent, "usd": usd, "seconds": seconds, "count": count, "interval": interval,
-           "usd_interval": usd_interval, "pretty_json": pretty_json}
+           "usd_interval": usd_interval, "pretty_json": pretty_json, "cost_per_solved": cost_per_solved_text}

@@ -7,8 +7,7 @@ import json
 from sqlmodel import Session, or_, select
 
 from agentbench import comparison
-from agentbench.intervals import clustered_rate_interval
-from agentbench.metrics import cost_per_solved_of, median, per_task, rate
+from agentbench.metrics import cost_per_solved_of, median, per_task, rate_with_interval, total_cost, why_none
 from agentbench.report import attempt_record
 from agentbench.store import AttemptRow, RunRow, StepRow, list_runs, run_attempts
 
@@ -24,10 +23,11 @@ def headline(attempts: list[dict]) -> dict:
     """One configuration's headline numbers, without the report's bootstraps (the runs page
     shows every run): solved/graded, rate with its 95% interval, cost per solved, median wall."""
     graded = [a for a in attempts if a["status"] != "error"]
-    solved = sum(a["solved"] for a in graded)
-    return {"solved": solved, "graded": len(graded), "rate": rate(solved, len(graded)),
-            "ci95": list(clustered_rate_interval(list(per_task(attempts).values()))),
-            "cost_per_solved_usd": cost_per_solved_of(attempts), "wall_s_median": median(a["wall_s"] for a in graded)}
+    solve, interval = rate_with_interval(per_task(attempts))
+    return {"solved": sum(a["solved"] for a in graded), "graded": len(graded), "rate": solve, "ci95": interval,
+            "cost_per_solved_usd": cost_per_solved_of(attempts),
+            "cost_per_solved_none": why_none(total_cost(a["cost_usd"] for a in attempts), sum(a["solved"] for a in graded)),
+            "wall_s_median": median(a["wall_s"] for a in graded)}
 
 
 def by_config(records: list[dict]) -> dict[str, list[dict]]:
