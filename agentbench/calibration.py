@@ -95,6 +95,30 @@ def effect_coverage(tasks: int = 30, runs: int = 1000, seed: int = 0) -> dict[st
     return {factor: count / runs for factor, count in held.items()}
 
 
+def history_marks(releases: int = 10, configs: int = 1, tasks: int = 200, drift: float = 0.0, runs: int = 200,
+                  resamples: int = 4000, alpha: float = 0.05, seed: int = 2) -> float:
+    """How often `history` marks anything in a series of `releases` of `configs` configurations
+    whose per-task success moves by `drift` per release (0: its family-wise false-alarm rate;
+    below 0: its power against a slow drift). The pairs and the decision are history's own:
+    paired_test for each change from the one before and from the first, then history.decide."""
+    from agentbench.history import decide
+
+    rng = np.random.default_rng(seed)
+    marked = 0
+    for _ in range(runs):
+        changes = []
+        for _ in range(configs):
+            p = rng.beta(0.6, 0.6, size=tasks)
+            series = [draw_counts(rng, np.clip(p + drift * r, 0, 1), 1) for r in range(releases)]
+            for r in range(1, releases):
+                for before in {r - 1, 0}:
+                    test = paired_test(list(zip(series[before], series[r])), resamples, seed=int(rng.integers(1 << 30)))
+                    changes.append({"p_value": test.p_worse, "p_improved": test.p_better})
+        decide(changes, alpha)
+        marked += any(c["verdict"] != "unchanged" for c in changes)
+    return marked / runs
+
+
 def table(runs: int = 1000) -> dict:
     """The calibration table `make calibrate` writes: coverage per design, the gate's false
     alarms and power."""
@@ -107,7 +131,10 @@ def table(runs: int = 1000) -> dict:
             for eb, ec, err in ((2, 3, 0.0), (4, 5, 0.0), (1, 2, 0.0), (3, 3, 0.2))]
     power = [{"shift": shift, "power": gate_firing_rate(2, 3, 0.0, runs, shift=shift)} for shift in (-0.1, -0.2)]
     effects = {f"{tasks} tasks": effect_coverage(tasks, runs) for tasks in (20, 40)}
-    return {"runs": runs, "coverage": coverage, "gate": gate, "gate_power": power, "effect_coverage": effects}
+    history = [{"releases": 10, "configs": c, "tasks": 200, "drift": d, "marked": history_marks(10, c, 200, d, runs // 5)}
+               for c, d in ((1, 0.0), (3, 0.0), (1, -0.02))]
+    return {"runs": runs, "coverage": coverage, "gate": gate, "gate_power": power, "effect_coverage": effects,
+            "history": history}
 
 
 def main(argv: list[str]) -> None:

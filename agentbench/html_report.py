@@ -99,16 +99,24 @@ def _releases(history: dict) -> str:
     rows = []
     for config in history["configs"]:
         for point in config["points"]:
-            change = point["change"]
-            moved = "-" if change is None else (f"{change['verdict']}: -{len(change['regressed'])} +{len(change['improved'])} "
-                                                f"of {change['tasks']}, p={change['p_value']:.2g}")
+            moved = "".join(f"<td class='change-{c['verdict'] if c else 'none'}'>{escape(_moved(c))}</td>"
+                            for c in (point["change"], point["from_reference"]))
             rows.append(f"<tr><td>{escape(config['config'])}</td><td>{escape(point['release'])}</td><td>{escape(point['run'])}</td>"
                         f"<td>{point['solved']}/{point['graded']}</td><td>{_num(point['rate'], '{:.0%}', '-')}</td>"
-                        f"<td>{_num(point['cost_per_solved_usd'], '${:.4f}')}</td><td>{_num(point['wall_s_per_solved'], '{:.1f} s')}</td>"
-                        f"<td class='change-{change['verdict'] if change else 'none'}'>{escape(moved)}</td></tr>")
+                        f"<td>{escape(cost_per_solved_text(point))}</td><td>{_num(point['wall_s_per_solved'], '{:.1f} s')}</td>"
+                        f"{moved}</tr>")
     return (f"<h2>By {escape(history['label'])}</h2><figure>{figure}<figcaption>{escape(plot.note)}</figcaption></figure>"
             "<table><tr><th>configuration</th><th>release</th><th>run</th><th>solved</th><th>rate</th><th>cost/solved</th>"
-            f"<th>wall/solved</th><th>change from the one before (paired)</th></tr>{''.join(rows)}</table>")
+            f"<th>wall/solved</th><th>change from the one before (paired)</th><th>change from {escape(str(history['reference']))}</th>"
+            f"</tr>{''.join(rows)}</table><p>Marks are decided together over every configuration, release and direction "
+            f"(Holm), so the chance of any false mark is at most {history['alpha']:g}; p-values shown adjusted.</p>")
+
+
+def _moved(change: dict | None) -> str:
+    if change is None:
+        return "-"
+    p = change["p_improved_adjusted"] if change["verdict"] == "improved" else change["p_adjusted"]
+    return f"{change['verdict']}: -{len(change['regressed'])} +{len(change['improved'])} of {change['tasks']}, p={p:.2g}"
 
 
 def _effects(effects: dict) -> str:

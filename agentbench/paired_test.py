@@ -60,3 +60,15 @@ def tasks_needed(alpha: float) -> int:
     """How many tasks that each flip from solved to unsolved (one epoch a side) a one-sided test
     at `alpha` needs before it can call a regression at all."""
     return max(1, math.ceil(math.log(alpha) / math.log(0.5)))
+
+
+def holm_adjusted(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjusted p-values, in the order given: rejecting those below alpha keeps
+    the chance of any false rejection in the family at most alpha, whatever the tests' dependence."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted = [1.0] * len(p_values)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted

@@ -101,10 +101,11 @@ def releases(history: dict) -> Plot:
             colour = COLOURS[i % len(COLOURS)]
             handles.append(ax.errorbar(xs, ys, yerr=errors, fmt="-o", capsize=4, markersize=6, color=colour))
             labels.append(config["config"])
-            dropped = [(x, p["rate"]) for x, p in zip(xs, points) if p["change"] and p["change"]["verdict"] == "regressed"]
+            dropped = [(x, p["rate"]) for x, p in zip(xs, points)
+                       if any(p[key] and p[key]["verdict"] == "regressed" for key in ("change", "from_reference"))]
             if dropped:
                 ax.scatter(*zip(*dropped), s=220, facecolors="none", edgecolors="red", linewidths=2, zorder=3)
-        return Plot(title, _svg(fig, ax, handles, labels, prefix), "A red ring marks a significant regression from the release before.")
+        return Plot(title, _svg(fig, ax, handles, labels, prefix), "A red ring marks a significant regression from the release before or from the reference.")
 
 
 def _fixed(positions):

@@ -42,8 +42,34 @@ def test_each_release_is_paired_with_the_one_before_and_a_significant_drop_is_ma
     assert r1["change"] is None and r2["change"]["verdict"] == "unchanged" and r2["change"]["p_value"] == 1.0
     assert (r3["solved"], r3["graded"], r3["rate"]) == (2, 8, 0.25)
     assert r3["cost_per_solved_usd"] == pytest.approx(8 * 0.01 / 2) and r3["wall_s_per_solved"] == pytest.approx(8 * 2.0 / 2)
-    assert r3["change"] == {"tasks": 8, "regressed": TASKS[:6], "improved": [], "p_value": pytest.approx(1 / 2**6, abs=0.003), "verdict": "regressed"}  # one-sided
+    change = r3["change"]
+    assert (change["against"], change["tasks"], change["regressed"], change["improved"]) == ("1.9.0", 8, TASKS[:6], [])
+    assert change["p_value"] == pytest.approx(1 / 2**6, abs=0.003)  # one-sided
+    # three tests in both directions: Holm multiplies the smallest p by six, and 6/64 is not below 0.05
+    assert change["p_adjusted"] == pytest.approx(6 / 2**6, abs=0.02) and change["verdict"] == "unchanged"
+    assert r3["from_reference"]["against"] == "1.8.0" and r2["from_reference"] is r2["change"]  # tested once
     assert second["config"] == "m2/fast" and [p["change"] for p in second["points"]] == [None]  # only one release ran it
+    assert series["reference"] == "1.8.0"
+
+
+def test_a_drop_big_enough_for_the_family_is_marked_and_a_named_reference_is_used():
+    everything = {t: True for t in TASKS}
+    releases = [release("1.8.0", "r1", "2026-01-01", records("r1", everything)),
+                release("1.9.0", "r2", "2026-02-01", records("r2", everything)),
+                release("1.10.0", "r3", "2026-03-01", records("r3", dict.fromkeys(TASKS, False)))]
+    r3 = release_history(releases, "release")["configs"][0]["points"][2]
+    assert r3["change"]["verdict"] == "regressed" and r3["from_reference"]["verdict"] == "regressed"  # 6 x 1/256 < 0.05
+    named = release_history(releases, "release", reference="1.9.0")
+    assert named["reference"] == "1.9.0" and named["configs"][0]["points"][0]["from_reference"]["against"] == "1.9.0"
+    with pytest.raises(UserError, match="--reference '2.0' is no release of these runs; they have 1.8.0, 1.9.0, 1.10.0"):
+        release_history(releases, "release", reference="2.0")
+
+
+def test_identical_releases_of_two_configurations_are_marked_no_more_often_than_alpha_over_the_series():
+    from agentbench.calibration import history_marks
+
+    rate = history_marks(releases=6, configs=2, tasks=100, runs=120, resamples=2000)
+    assert rate <= 0.05 + 2 * (0.05 * 0.95 / 120) ** 0.5, rate
 
 
 def test_a_release_run_twice_counts_its_newest_run_and_broken_tasks_are_left_out_of_the_pairing():

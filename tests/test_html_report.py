@@ -181,7 +181,7 @@ def test_a_labelled_run_draws_its_release_series_with_the_regression_marked(engi
     page = path.read_text()
     assert "<h2>By release</h2>" in page and 'aria-label="Solved by release"' in page
     assert page.index("<td>1.9.0</td>") < page.index("<td>1.10.0</td>")
-    assert "<td class='change-regressed'>regressed: -6 +0 of 8, p=0.016</td>" in page
+    assert "<td class='change-regressed'>regressed: -6 +0 of 8, p=0.031</td>" in page  # 1/64, Holm over both directions
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids))
     only = plots.releases({"label": "release", "releases": [{"value": "1.0", "run": "a", "created_at": ""}], "configs": []})

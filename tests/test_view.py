@@ -116,7 +116,7 @@ def test_run_report_attempts_filters_and_a_hostile_trajectory(page, served):
     page.goto(served)
     page.click("a:text-is('cand')")
     assert page.locator("h1").inner_text() == "Run cand"
-    assert "25% [7%, 59%]" in page.locator("table").first.inner_text()
+    assert "25% [3%, 65%]" in page.locator("table").first.inner_text()
     page.click("text=Attempts and trajectories")
     page.select_option("select[name=outcome]", "unsolved")
     page.click("button:text('Filter')")
@@ -168,7 +168,7 @@ def test_unknown_run_and_too_few_runs_are_one_sentence(client):
 def test_runs_page_shows_labels_and_headlines(client):
     page = client.get("/").text
     assert page.index("cand") < page.index("base") and "release=1.4.0" in page
-    assert "2/8" in page and "25% [7%, 59%]" in page and "$0.0800" in page and "2.0 s" in page  # cost/solved: 8 x 0.02 / 2
+    assert "2/8" in page and "25% [3%, 65%]" in page and "$0.0800" in page and "2.0 s" in page  # cost/solved: 8 x 0.02 / 2
 
 
 def test_downloads_are_the_reports_of_agentbench_report(client, store, tmp_path):

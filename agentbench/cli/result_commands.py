@@ -149,17 +149,20 @@ def runs(context: typer.Context) -> None:
 
 def history(
     label: str = typer.Option(..., "--label", help="The label whose values are the releases, e.g. release."),
-    alpha: float = typer.Option(0.05, min=0, max=1, help="Significance level of a change between releases."),
+    alpha: float = typer.Option(0.05, min=0, max=1, help="Chance of any false mark over the whole series (Holm)."),
+    reference: Optional[str] = typer.Option(None, "--reference", help="The release every other one is compared with (default: the first)."),
     json_out: Optional[str] = typer.Option(None, "--json", help="Write the series as JSON to FILE, or - for stdout."),
 ) -> None:
     """Each configuration release over release: rate, cost and wall time per solved, and changes.
 
     The releases are the values of a label the runs carry (`agentbench run ... --label
-    release=1.4.0`); each change from the release before is paired on the tasks both ran."""
+    release=1.4.0`); each release is paired, on the tasks both ran, with the one before it and
+    with the reference release, and the marks are decided together so that the chance of any
+    false REGRESSED or improved over the series is at most alpha."""
     from agentbench.history import history_of, render_history
     from agentbench.store_open import open_store
 
-    series = history_of(open_store(must_exist=True), label, alpha)
+    series = history_of(open_store(must_exist=True), label, alpha, reference)
     if not series["releases"]:
         raise UserError(f"No run carries the label {label!r}; label runs as you make them, e.g. "
                         f"`agentbench run ... --label {label}=1.4.0`.")

@@ -117,9 +117,10 @@ def create_app(engine, trusted_hosts: list[str] | None = None) -> Flask:
     @app.get("/history")
     def history():
         label = request.args.get("label", "").strip()
+        reference = request.args.get("reference", "").strip() or None
         labels = sorted({key for run in list_runs(engine) for key in pages.labels_of(run)})
         return render_template("history.html", label=label, labels=labels,
-                               series=history_of(engine, label) if label else None)
+                               series=history_of(engine, label, reference=reference) if label else None)
 
     return app
 
