@@ -11,7 +11,7 @@ from rich.table import Table
 
 from agentbench.intervals import bootstrap_interval
 from agentbench.metrics import cost_per_solved_of, per_task, solve_rate, total_cost
-from agentbench.paired_test import RESAMPLES, paired_test, tasks_needed
+from agentbench.paired_test import RESAMPLES, holm_adjusted, paired_test, tasks_needed
 from agentbench.report import percent
 
 
@@ -72,29 +72,36 @@ def by_config(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
     return groups
 
 
-def comparisons(baseline_rows: list[dict], candidate_rows: list[dict], broken: set[str] = frozenset()) -> list[dict]:
-    """Paired comparisons of the configurations two runs share (or of their only ones), on the
-    tasks that are not `broken`."""
+def comparisons(baseline_rows: list[dict], candidate_rows: list[dict], broken: set[str] = frozenset(),
+                configs: tuple[str, str] | None = None) -> list[dict]:
+    """Paired comparisons of the configurations two runs share (or of their only ones, or of the
+    two `configs` named as `model/agent`, which may come from one run), on the tasks that are
+    not `broken`. Each carries `p_adjusted`: its p-value adjusted (Holm) over all of them, so
+    the gate's chance of any false regression stays at its level however many are compared."""
     base, cand = by_config(baseline_rows), by_config(candidate_rows)
-    pairs = [(key, key) for key in base if key in cand]
-    if not pairs and len(base) == 1 and len(cand) == 1:
-        pairs = [(next(iter(base)), next(iter(cand)))]
-    return [
-        {"baseline": "/".join(b), "candidate": "/".join(c), **paired_comparison(base[b], cand[c], broken)}
-        for b, c in pairs
-    ]
+    if configs:
+        pairs = [(tuple(configs[0].split("/", 1)), tuple(configs[1].split("/", 1)))]
+    else:
+        pairs = [(key, key) for key in base if key in cand]
+        if not pairs and len(base) == 1 and len(cand) == 1:
+            pairs = [(next(iter(base)), next(iter(cand)))]
+    results = [{"baseline": "/".join(b), "candidate": "/".join(c), **paired_comparison(base.get(b, []), cand.get(c, []), broken)}
+               for b, c in pairs]
+    for result, adjusted in zip(results, holm_adjusted([r["p_value"] for r in results])):
+        result["p_adjusted"] = adjusted
+    return results
 
 
 def render_comparison(results: list[dict], alpha: float, console: Console) -> None:
     table = Table(title=f"paired comparison (per-task solve rates, one-sided permutation test, alpha {alpha:g})")
-    for column in ("baseline", "candidate", "tasks", "rate", "change [95% CI]", "regressed", "improved", "p worse",
-                   "cost/solved change [95% CI]"):
+    for column in ("baseline", "candidate", "tasks", "rate", "change [95% CI]", "regressed", "improved",
+                   "p worse" if len(results) == 1 else "p worse (Holm)", "cost/solved change [95% CI]"):
         table.add_column(column)
     for r in results:
         table.add_row(
             r["baseline"], r["candidate"], str(r["tasks"]), f"{percent(r['baseline_rate'])} -> {percent(r['candidate_rate'])}",
             signed(r["change"], r["change_ci95"], ".3f"), str(len(r["regressed"])), str(len(r["improved"])),
-            f"{r['p_value']:.3g}", signed(r["cost_per_solved_change_usd"], r["cost_per_solved_change_ci95"], ".4f"),
+            f"{r['p_adjusted']:.3g}", signed(r["cost_per_solved_change_usd"], r["cost_per_solved_change_ci95"], ".4f"),
         )
     console.print(table)
     for r in results:
@@ -118,8 +125,9 @@ def signed(value: float | None, interval, spec: str) -> str:
 
 
 def significant_regression(result: dict, alpha: float) -> bool:
-    """The candidate solves significantly fewer of the shared tasks (one-sided at `alpha`)."""
-    return result["p_value"] < alpha
+    """The candidate solves significantly fewer of the shared tasks (one-sided at `alpha`, adjusted
+    over the comparisons made together)."""
+    return result["p_adjusted"] < alpha
 
 
 def undecidable(result: dict, alpha: float) -> str | None:

@@ -50,6 +50,42 @@ def test_compare_exits_0_on_an_identical_rerun_and_on_a_small_dip(engine):
     assert dip.returncode == 0 and "regressed (m/fast): suite/t0" in dip.stdout
 
 
+def test_two_configurations_of_one_run_are_compared_by_name_and_wrong_names_are_one_sentence(engine):
+    store_run(engine, "matrix", {t: True for t in TASKS}, model="big")
+    store_run(engine, "matrix-small", {t: i >= 7 for i, t in enumerate(TASKS)}, model="small")
+    with Session(engine) as session:  # fold the second configuration into the first run
+        for row in session.exec(select(AttemptRow).where(AttemptRow.run == "matrix-small")).all():
+            session.add(AttemptRow(**{**row.model_dump(), "id": row.id + "-moved", "run": "matrix"}))
+            session.delete(row)
+        session.commit()
+    done = agentbench("compare", "matrix", "matrix", "--baseline-config", "big/fast", "--candidate-config", "small/fast")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "regressed (small/fast): " + ", ".join(TASKS[:7]) in " ".join(done.stdout.split())
+    same = agentbench("compare", "matrix", "matrix")
+    assert same.returncode == 2 and "name them with --baseline-config MODEL/AGENT" in " ".join(same.stderr.split())
+    wrong = agentbench("compare", "matrix", "matrix", "--baseline-config", "big/fast", "--candidate-config", "tiny/fast")
+    assert wrong.returncode == 2 and "--candidate-config 'tiny/fast' is not a configuration of run 'matrix'; it has big/fast, small/fast" in " ".join(wrong.stderr.split())
+    half = agentbench("compare", "matrix", "matrix", "--baseline-config", "big/fast")
+    assert half.returncode == 2 and "Give both --baseline-config and --candidate-config" in half.stderr
+
+
+def test_the_gate_over_several_configurations_holds_its_level_for_them_together():
+    from agentbench.comparison import comparisons, significant_regression
+
+    def rows(model, solved):
+        return [{"task": t, "model": model, "agent": "fast", "solved": s, "status": "solved" if s else "unsolved", "cost_usd": 0.0}
+                for t, s in zip(TASKS, solved)]
+    five_lost = [False] * 5 + [True] * 3  # 1/32 alone; over three configurations Holm makes it 3/32
+    base = rows("a", [True] * 8) + rows("b", [True] * 8) + rows("c", [True] * 8)
+    cand = rows("a", five_lost) + rows("b", [True] * 8) + rows("c", [True] * 8)
+    results = comparisons(base, cand)
+    first = next(r for r in results if r["baseline"] == "a/fast")
+    assert first["p_value"] < 0.05 and first["p_adjusted"] == pytest.approx(3 * first["p_value"])
+    assert not any(significant_regression(r, 0.05) for r in results)
+    [alone] = comparisons(rows("a", [True] * 8), rows("a", five_lost))
+    assert significant_regression(alone, 0.05)
+
+
 def test_compare_of_runs_without_a_shared_configuration(engine):
     store_run(engine, "a", {"t": True}, model="x")
     store_run(engine, "b", {"t": True}, model="y")

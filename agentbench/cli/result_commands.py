@@ -56,11 +56,17 @@ def compare(
     candidate: str = typer.Argument(..., help="The candidate run."),
     alpha: float = typer.Option(0.05, min=0, max=1, help="Significance level of the regression gate."),
     factor: Optional[list[str]] = typer.Option(None, "--factor", help=f"What the runs are meant to differ in: {', '.join(GROUPS)}."),
+    baseline_config: Optional[str] = typer.Option(None, "--baseline-config", metavar="MODEL/AGENT",
+                                                  help="The baseline run's configuration to compare (needs --candidate-config)."),
+    candidate_config: Optional[str] = typer.Option(None, "--candidate-config", metavar="MODEL/AGENT",
+                                                   help="The candidate run's configuration to compare; the runs may be one."),
 ) -> None:
-    """Per-task paired comparison of two runs; exit 1 when the candidate is significantly worse,
-    3 when the runs have too few tasks for the test to show a regression at all.
+    """Per-task paired comparison of two runs (or of two configurations, of one run or two);
+    exit 1 when the candidate is significantly worse, 3 when the runs have too few tasks for the
+    test to show a regression at all.
 
-    Warns when the runs' lock records differ in more than the factor under test."""
+    With several configurations compared at once, the gate's level holds for them together
+    (Holm). Warns when the runs' lock records differ in more than the factor under test."""
     from agentbench.comparison import (
         comparisons,
         render_comparison,
@@ -79,19 +85,20 @@ def compare(
         raise UserError(f"Unknown --factor {', '.join(unknown)}; known: {', '.join(GROUPS)}.")
     engine = open_store(must_exist=True)
     documents = [build_report(get_run(engine, name), run_attempts(engine, name)) for name in (baseline, candidate)]
+    configs = chosen_configs(documents, baseline_config, candidate_config)
     broken = set(documents[0]["broken_tasks"]) | set(documents[1]["broken_tasks"])
-    results = comparisons(documents[0]["attempts"], documents[1]["attempts"], broken)
+    results = comparisons(documents[0]["attempts"], documents[1]["attempts"], broken, configs)
     if not results:
         raise UserError(f"Runs {baseline!r} and {candidate!r} share no (model, agent) configuration to compare.")
     if not any(r["tasks"] for r in results):
         raise UserError(f"Runs {baseline!r} and {candidate!r} graded no task in common; compare runs of the same suite.")
     pairs = [(r["baseline"], r["candidate"]) for r in results]
-    for line in comparison_warnings(documents[0]["lock"], documents[1]["lock"], pairs, factors):
+    for line in comparison_warnings(documents[0]["lock"], documents[1]["lock"], pairs, factors) if baseline != candidate else ():
         err_console.print(line, highlight=False)
-    for side, configs in unpaired(documents[0]["attempts"], documents[1]["attempts"], results).items():
-        if configs:
+    for side, left in unpaired(documents[0]["attempts"], documents[1]["attempts"], results).items():
+        if left and not configs:
             run = baseline if side == "baseline" else candidate
-            err_console.print(f"warning: not compared (only in {side} run {run}): {', '.join(configs)}", highlight=False)
+            err_console.print(f"warning: not compared (only in {side} run {run}): {', '.join(left)}", highlight=False)
     render_comparison(results, alpha, console)
     if any(significant_regression(r, alpha) for r in results):
         err_console.print(f"regression: {candidate} solves significantly fewer tasks than {baseline} (alpha {alpha:g})")
@@ -101,6 +108,23 @@ def compare(
         for reason in reasons:
             err_console.print(f"cannot decide: {reason}", highlight=False)
         raise typer.Exit(3)
+
+
+def chosen_configs(documents: list[dict], baseline_config: str | None, candidate_config: str | None) -> tuple[str, str] | None:
+    """The two configurations --baseline-config and --candidate-config name, checked against the
+    runs; None when neither is given (and the runs are two)."""
+    if baseline_config is None and candidate_config is None:
+        if documents[0]["run"] == documents[1]["run"]:
+            raise UserError("To compare two configurations of one run, name them with --baseline-config MODEL/AGENT "
+                            "and --candidate-config MODEL/AGENT.")
+        return None
+    if baseline_config is None or candidate_config is None:
+        raise UserError("Give both --baseline-config and --candidate-config (as MODEL/AGENT), or neither.")
+    for document, config, option in ((documents[0], baseline_config, "--baseline-config"), (documents[1], candidate_config, "--candidate-config")):
+        known = sorted({f"{c['model']}/{c['agent']}" for c in document["configs"]})
+        if config not in known:
+            raise UserError(f"{option} {config!r} is not a configuration of run {document['run']!r}; it has {', '.join(known) or 'none'}.")
+    return baseline_config, candidate_config
 
 
 def show(
