@@ -17,7 +17,7 @@ RUN ?=
 LLAMA_CMAKE_ARGS ?= -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_CURL=OFF \
   $(if $(filter x86_64,$(shell uname -m)),-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON)
 
-.PHONY: setup test eval-agents report bench
+.PHONY: setup test eval-agents report bench calibrate
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,7 @@ report: $(VENV)/.installed
 ## bench: the harness's own overhead as ratios against raw docker and ideal concurrency (results/bench.json)
 bench: setup
 	$(VENV)/bin/python -m agentbench.benchmark
+
+## calibrate: coverage of every interval and false alarms and power of every gate, by simulation (results/calibration.json)
+calibrate: $(VENV)/.installed
+	$(VENV)/bin/python -m agentbench.calibration results/calibration.json

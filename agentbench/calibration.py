@@ -131,7 +131,7 @@ def table(runs: int = 1000) -> dict:
             for eb, ec, err in ((2, 3, 0.0), (4, 5, 0.0), (1, 2, 0.0), (3, 3, 0.2))]
     power = [{"shift": shift, "power": gate_firing_rate(2, 3, 0.0, runs, shift=shift)} for shift in (-0.1, -0.2)]
     effects = {f"{tasks} tasks": effect_coverage(tasks, runs) for tasks in (20, 40)}
-    history = [{"releases": 10, "configs": c, "tasks": 200, "drift": d, "marked": history_marks(10, c, 200, d, runs // 5)}
+    history = [{"releases": 10, "configs": c, "tasks": 200, "drift": d, "marked": history_marks(10, c, 200, d, runs // 10)}
                for c, d in ((1, 0.0), (3, 0.0), (1, -0.02))]
     return {"runs": runs, "coverage": coverage, "gate": gate, "gate_power": power, "effect_coverage": effects,
             "history": history}

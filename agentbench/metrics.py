@@ -9,11 +9,6 @@ from typing import Iterable, Sequence
 from agentbench.intervals import quantile, task_bootstrap_interval, task_mean_interval
 
 
-def rate(successes: int, n: int) -> float | None:
-    """successes / n, or None when nothing was graded."""
-    return successes / n if n else None
-
-
 def median(values: Iterable[float]) -> float | None:
     values = list(values)
     return _median(values) if values else None
@@ -226,11 +221,17 @@ def wall_per_solved_of(attempts: Sequence[dict]) -> float | None:
 
 
 def anytime_curve(attempts: Sequence[dict], key: str) -> list[tuple[float, float]]:
-    """The share of graded attempts solved within a budget of `key` (wall_s, cost_usd, ...),
-    as the budget grows: one (budget, share) point at each solved attempt's spend."""
-    graded = [a for a in attempts if a["status"] != "error"]
-    spends = sorted(a[key] for a in graded if a["solved"] and a[key] is not None)
-    return [(spend, (index + 1) / len(graded)) for index, spend in enumerate(spends)]
+    """The rate (solve_rate) reached within a budget of `key` (wall_s, cost_usd, ...), as the
+    budget grows: one (budget, rate) point at each solved attempt's spend, each solve weighing
+    1 / (tasks x that task's graded epochs), so the curve ends at the rate."""
+    counts = per_task(attempts)
+    solves = sorted((a[key], 1 / (len(counts) * counts[a["task"]][0]))
+                    for a in attempts if a["status"] != "error" and a["solved"] and a[key] is not None)
+    points, reached = [], 0.0
+    for spend, weight in solves:
+        reached += weight
+        points.append((spend, reached))
+    return points
 
 
 def gpu_seconds_per_solved_of(attempts: Sequence[dict]) -> float | None:

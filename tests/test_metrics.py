@@ -15,16 +15,13 @@ from agentbench.metrics import (
     pass_at_k,
     pass_hat_k,
     per_solved,
-    rate,
     time_breakdown,
     wall_by_node,
     total_cost,
 )
 
 
-def test_rate_and_median():
-    assert rate(3, 4) == 0.75
-    assert rate(0, 0) is None
+def test_median():
     assert median([3.0, 1.0, 2.0]) == 2.0
     assert median([1.0, 2.0, 3.0, 10.0]) == 2.5
     assert median([]) is None
@@ -193,6 +190,15 @@ def test_anytime_curve_counts_solved_attempts_within_each_budget():
     assert anytime_curve(attempts, "wall_s") == [(2.0, 0.25), (5.0, 0.5), (9.0, 0.75)]
     assert anytime_curve(attempts, "cost_usd") == [(0.1, 0.25), (0.2, 0.5), (0.3, 0.75)]
     assert anytime_curve([], "wall_s") == []
+    # unequal epochs: a solved 1 of its 2 epochs (1/4 of the rate), b its only one (1/2); the curve ends at the rate
+    epochs = [_timed("a", True, 1.0), _timed("a", False, 2.0), _timed("b", True, 3.0)]
+    assert anytime_curve(epochs, "wall_s") == [(1.0, 0.25), (3.0, 0.75)] and config_summary_rate(epochs) == 0.75
+
+
+def config_summary_rate(attempts):
+    from agentbench.metrics import per_task, solve_rate
+
+    return solve_rate(per_task(attempts))
 
 
 def test_time_breakdown_and_output_speed():

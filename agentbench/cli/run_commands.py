@@ -53,7 +53,6 @@ def run(
 
     from agentbench.contracts import Budget
     from agentbench.errors import field_problem
-    from agentbench.evidence import expected_tests
     from agentbench.estimate import History, forecast
     from agentbench.models.profiles import get_profile, load_profiles
     from agentbench.report import build_report
