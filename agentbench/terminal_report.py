@@ -29,7 +29,7 @@ def render_table(report: dict, console: Console) -> None:
                        count(c["tokens_per_solved"]),
                        count(c["output_tokens_per_s"]), percent(c["valid_tool_call_share"]), str(c["tampered"]))
         spent.add_row(name, *time_shares(c["time_breakdown"]), _seconds(sum(c["time_breakdown"].values())))
-    for table in (outcome, effort, spent, _pass_table(configs), _node_table(report.get("nodes", {}))):
+    for table in (outcome, effort, spent, _pass_table(configs), _effects_table(report["effects"]), _node_table(report.get("nodes", {}))):
         if table is not None:
             console.print(table)
     _notes(report, console)
@@ -57,6 +57,31 @@ def _pass_table(configs: list[dict]) -> Table | None:
     if fewer:
         table.caption = "over the tasks with at least k graded epochs: " + "; ".join(fewer)
     return table
+
+
+def _effects_table(effects: dict) -> Table | None:
+    """Each varying factor's levels: raw rate, and the effect against the reference adjusted for
+    the other factor and the task (agentbench.attribution), when some factor varies."""
+    varying = {factor: entry for factor, entry in effects["factors"].items() if entry["reference"] is not None}
+    if not varying:
+        return None
+    table = _table("effects on the rate, each adjusted for the rest and the task",
+                   "level", "rate [95% CI]", "effect [95% CI]", first="factor")
+    for factor, entry in varying.items():
+        for level, e in entry["levels"].items():
+            effect = "reference" if level == entry["reference"] else _signed_percent(e["rate_effect"], e["rate_effect_ci95"])
+            table.add_row(factor, Text(level), _rate(e), effect)
+    for term in effects["interactions"]:
+        table.add_row("interaction", Text(term["terms"]), "", _signed_percent(term["effect"], term["ci95"]))
+    notes = effects["notes"] + ([f"interactions tested together: p={effects['interaction_p']:.2g}"] if effects["interaction_p"] is not None else [])
+    table.caption = "; ".join(notes) or None
+    return table
+
+
+def _signed_percent(value: float | None, interval: list | None) -> str:
+    if value is None:
+        return "not estimable"
+    return f"{value:+.0%}" + (f" [{interval[0]:+.0%}, {interval[1]:+.0%}]" if interval else "")
 
 
 def _node_table(nodes: dict[str, dict]) -> Table | None:

@@ -36,7 +36,12 @@ def store(tmp_path_factory):
     store_run(engine, "base", {t: True for t in TASKS}, labels={"release": "1.3.0"})
     store_run(engine, "cand", {t: i >= 6 for i, t in enumerate(TASKS)}, cost=0.02, labels={"release": "1.4.0"})
     store_run(engine, "other", {t: True for t in TASKS[:2]}, model="x")
+    store_run(engine, "two", {t: True for t in TASKS}, model="m1")
     with Session(engine) as session:
+        for row in session.exec(select(AttemptRow).where(AttemptRow.run == "two")).all():
+            solved = TASKS.index(row.task) % 2 == 0
+            session.add(AttemptRow(**{**row.model_dump(), "id": row.id + "-m2", "model": "m2", "solved": solved,
+                                      "status": "solved" if solved else "unsolved"}))
         for name, revision in (("base", "aaa"), ("cand", "bbb")):
             session.get(RunRow, name).lock_json = json.dumps({**LOCK, "harness": {**LOCK["harness"], "revision": revision}})
         for row in session.exec(select(AttemptRow).where(AttemptRow.run == "cand", AttemptRow.task.in_(TASKS[:3]))):
@@ -180,6 +185,12 @@ def test_downloads_are_the_reports_of_agentbench_report(client, store, tmp_path)
     done = agentbench("report", "cand", "--html", str(written), env={"AGENTBENCH_DB": str(store.url)})
     assert done.returncode == 0, done.stderr
     assert html == written.read_text()
+
+
+def test_a_run_of_two_models_shows_the_adjusted_effect(client):
+    page = client.get("/runs/two").text
+    assert "<h2>Effects on the rate</h2>" in page and "reference" in page and "-50%" in page
+    assert "<h2>Effects on the rate</h2>" not in client.get("/runs/base").text  # one configuration: nothing to attribute
 
 
 def test_history_by_release(client):
