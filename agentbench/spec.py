@@ -10,6 +10,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from agentbench.confinement import SAFE_NAME_WORDS, is_safe_name
 from agentbench.contracts import Budget
 from agentbench.errors import UserError, field_problem
 
@@ -41,6 +42,13 @@ class RunSpec(BaseModel):
     executor: Literal["local", "ray"] = Field("local", description="Where attempts run: this machine, or a Ray cluster's Docker nodes.")
     ray_address: str | None = Field(None, description="The Ray cluster (default: RAY_ADDRESS, else a head on this machine).")
     labels: dict[str, str] = Field(default_factory=dict, description="The user's labels for the run, e.g. release: 1.4.0.")
+
+    @field_validator("name")
+    @classmethod
+    def _safe_run_name(cls, name: str) -> str:
+        if not is_safe_name(name):
+            raise ValueError(f"run name {name!r} must use {SAFE_NAME_WORDS} (and no '..')")
+        return name
 
     @field_validator("labels")
     @classmethod

@@ -83,6 +83,20 @@ def test_a_task_without_its_tests_is_refused(task_copy):
         load_harbor_suite(str(task_copy))
 
 
+def test_a_harbor_folder_that_reaches_outside_or_builds_its_tests_into_the_image_is_refused(task_copy, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(task_copy / "one" / "tests", elsewhere)
+    shutil.rmtree(task_copy / "one" / "tests")
+    (task_copy / "one" / "tests").symlink_to(elsewhere)
+    with pytest.raises(UserError, match="outside its task folder"):
+        load_harbor_suite(str(task_copy))
+    (task_copy / "one" / "tests").unlink()
+    shutil.move(str(elsewhere), task_copy / "one" / "environment" / "tests")
+    (task_copy / "one" / "tests").symlink_to("environment/tests")  # the hidden tests in the image's build context
+    with pytest.raises(UserError, match="would show the agent the task's tests"):
+        load_harbor_suite(str(task_copy))
+
+
 @pytest.mark.parametrize("json_text, txt_text, expected", [
     (None, "1\n", Reward(1.0, "reward.txt")),
     (None, "0.5", Reward(0.5, "reward.txt")),

@@ -16,6 +16,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from agentbench.confinement import apart, inside, safe_name
 from agentbench.errors import UserError, field_problem
 from agentbench.harbor.images import dockerfile_workdir, folder_tar
 from agentbench.paths import tasks_dir
@@ -204,6 +205,12 @@ def load_harbor_task(folder: Path, task_id: str) -> HarborTask:
     problem = unsupported(config, folder)
     if problem:
         raise UserError(f"{path}: the task needs {problem}, which agentbench cannot run.")
+    for part in task_id.split("/"):
+        safe_name(part, f"{folder}: task folder name")
+    for name in ("environment", "tests", "solution", "instruction.md"):
+        if (folder / name).exists():
+            inside(folder, name, f"{folder}: {name}")
+    apart(folder / "environment", {"tests": folder / "tests", "solution": folder / "solution"}, f"{folder}: environment/")
     dockerfile = folder / "environment" / "Dockerfile"
     for needed in ([folder / "instruction.md", folder / "tests" / "test.sh"]
                    + ([] if config.environment.docker_image else [dockerfile])):

@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from agentbench.confinement import apart, inside, safe_name
 from agentbench.errors import UserError, field_problem
 from agentbench.paths import recipe_names, sandboxes_dir, tasks_dir
 from agentbench.tasks.model import Task, TaskFile
@@ -58,12 +59,18 @@ def load_task(folder: Path, task_id: str, recipes: list[str]) -> Task:
         spec = TaskFile.model_validate(raw)
     except ValidationError as exc:
         raise UserError(f"{path}: {field_problem(exc)}.") from None
+    for part in task_id.split("/"):
+        safe_name(part, f"{folder}: task folder name")
     task = Task(id=task_id, root=folder, spec=spec)
-    for field, target in (("workspace", task.workspace_dir), ("tests", task.tests_dir)):
-        if not target.is_dir():
-            raise UserError(f"{path}: field `{field}` names {target}, which is not a folder.")
-    if spec.solution is not None and not (folder / spec.solution).is_file():
+    for field, target in (("workspace", spec.workspace), ("tests", spec.tests)):
+        if not inside(folder, target, f"{path}: field `{field}`").is_dir():
+            raise UserError(f"{path}: field `{field}` names {folder / target}, which is not a folder.")
+    if spec.solution is not None and not inside(folder, spec.solution, f"{path}: field `solution`").is_file():
         raise UserError(f"{path}: field `solution` names {folder / spec.solution}, which does not exist.")
+    hidden = {"hidden tests": task.tests_dir, "task.yaml": path}
+    if spec.solution is not None:
+        hidden["reference solution"] = folder / spec.solution
+    apart(task.workspace_dir, hidden, f"{path}: field `workspace`")
     if spec.image not in recipes:
         raise UserError(f"{path}: field `image` names {spec.image!r}, which is not a recipe under {sandboxes_dir()} "
                         f"(known: {', '.join(recipes)}).")
