@@ -105,6 +105,26 @@ def test_streamed_and_plain_replies_carry_the_same_tool_calls_and_usage(serve):
     assert streamed.ttft_s is not None and plain.ttft_s is None
 
 
+@pytest.mark.parametrize("style", ["final", "cumulative", "deltas"])
+def test_a_streamed_reply_s_usage_is_counted_once_whatever_the_server_s_style(serve, style):
+    # cumulative: vLLM with continuous_usage_stats puts the counts so far on every chunk, then the totals again
+    reply = Reply(content="one two three four five", prompt_tokens=2701, completion_tokens=47, chunk_delay_s=0.001,
+                  usage_style=style)
+    usage = caller(serve(Script([reply]))).complete([HumanMessage("hi")], []).message.usage_metadata
+    assert (usage["input_tokens"], usage["output_tokens"], usage["total_tokens"]) == (2701, 47, 2748)
+
+
+def test_reply_usage_tells_cumulative_counts_from_shares():
+    from agentbench.models.calls import reply_usage
+
+    def u(prompt, completion):
+        return {"input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion}
+
+    assert reply_usage([u(10, 1), u(10, 3), u(10, 3)]) == u(10, 3)  # cumulative, the totals repeated at the end
+    assert reply_usage([u(10, 1), u(0, 2), u(0, 0)]) == u(10, 3)  # each chunk's share
+    assert reply_usage([u(10, 5)]) == u(10, 5) and reply_usage([]) is None
+
+
 def test_the_connection_cap_queues_calls_and_the_wait_is_measured(serve):
     server = serve(Script([Reply(content="slow", delay_s=0.3)]))
     shared = threading.BoundedSemaphore(1)

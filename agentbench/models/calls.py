@@ -179,17 +179,38 @@ class ModelCaller:
 def _streamed(runnable, messages: list[AnyMessage], deadline: float) -> tuple[AIMessage, float | None]:
     """The streamed reply put together, and the seconds until its first content or tool call;
     ReplyOverdue when it is still coming at `deadline`."""
-    started, first, total = time.monotonic(), None, None
+    started, first, total, usages = time.monotonic(), None, None, []
     for chunk in runnable.stream(messages):
         if time.monotonic() > deadline:
             raise ReplyOverdue()
         if first is None and (chunk.content or chunk.tool_call_chunks):
             first = time.monotonic() - started
+        if chunk.usage_metadata is not None:
+            usages.append(chunk.usage_metadata)
+            chunk = chunk.model_copy(update={"usage_metadata": None})
         total = chunk if total is None else total + chunk
-    return (_message_from(total) if total is not None else AIMessage(content="")), first
+    if total is None:
+        return AIMessage(content=""), first
+    return _message_from(total, reply_usage(usages)), first
 
 
-def _message_from(total: AIMessageChunk) -> AIMessage:
+def reply_usage(usages: list[dict]) -> dict | None:
+    """One reply's usage from the usage its stream's chunks carried, whatever the server's style:
+    once at the end, cumulative counts on every chunk (vLLM's continuous usage stats: the same
+    prompt count each time, completion counts that never fall; the last is the reply's), or
+    each chunk's own share (summed). None when no chunk carried any."""
+    if not usages:
+        return None
+    prompts = [u["input_tokens"] for u in usages]
+    completions = [u["output_tokens"] for u in usages]
+    cumulative = len(set(prompts)) == 1 and all(a <= b for a, b in zip(completions, completions[1:]))
+    if len(usages) == 1 or cumulative:
+        return usages[-1]
+    prompt, completion = sum(prompts), sum(completions)
+    return {"input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _message_from(total: AIMessageChunk, usage: dict | None) -> AIMessage:
     """The reply of the merged chunks, its tool arguments parsed strictly: streaming parses
     them leniently, which would turn '{"command": ' into a valid call without arguments."""
     calls, invalid = [], []
@@ -202,4 +223,4 @@ def _message_from(total: AIMessageChunk) -> AIMessage:
         except ValueError as exc:
             invalid.append({"name": chunk["name"], "args": chunk["args"], "id": chunk["id"], "error": str(exc), "type": "invalid_tool_call"})
     return AIMessage(content=total.content, tool_calls=calls, invalid_tool_calls=invalid, id=total.id,
-                     usage_metadata=total.usage_metadata, response_metadata=total.response_metadata)
+                     usage_metadata=usage, response_metadata=total.response_metadata)

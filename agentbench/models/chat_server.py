@@ -39,6 +39,7 @@ class Reply:
     status: int = 200
     retry_after_s: float | None = None  # sent as Retry-After with a failure status
     stream_usage: bool = True  # False: a stream carries no usage even when asked (llama-cpp-python's server)
+    usage_style: str = "final"  # in streams: once at the end; "cumulative" (vLLM's continuous_usage_stats); "deltas"
     chunk_delay_s: float = 0.0  # streamed word by word, this long between chunks (a model still writing)
     finish_reason: str | None = None  # instead of stop/tool_calls ("length": cut at max_tokens)
     reasoning: str | None = None  # sent as `reasoning_content`, as reasoning models' servers do
@@ -143,8 +144,26 @@ def stream_chunks(reply: Reply, model: str, include_usage: bool) -> list[dict]:
         chunks.append(chunk({"tool_calls": [{"index": index, "id": call.id, "type": "function", "function": function}]}))
     chunks.append(chunk({}, _finish_reason(reply)))
     if include_usage and reply.stream_usage:
-        chunks.append({**base, "choices": [], "usage": _usage(reply)})
+        if reply.usage_style != "final":
+            _usage_in_every_chunk(chunks, reply)
+        if reply.usage_style != "deltas":
+            chunks.append({**base, "choices": [], "usage": _usage(reply)})
     return chunks
+
+
+def _usage_in_every_chunk(chunks: list[dict], reply: Reply) -> None:
+    """Usage on every chunk: the counts so far ("cumulative", as vLLM's continuous usage stats
+    send them) or each chunk's own share ("deltas"; the prompt counted on the first)."""
+    shares = [reply.completion_tokens // len(chunks)] * len(chunks)
+    shares[-1] += reply.completion_tokens - sum(shares)
+    written = 0
+    for index, (chunk, share) in enumerate(zip(chunks, shares)):
+        written += share
+        if reply.usage_style == "cumulative":
+            prompt, completion = reply.prompt_tokens, written
+        else:
+            prompt, completion = (reply.prompt_tokens if index == 0 else 0), share
+        chunk["usage"] = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
 def _finish_reason(reply: Reply) -> str:
