@@ -63,6 +63,7 @@ class AttemptResult:
     image: str | None = None
     image_digest: str | None = None  # of the image on the machine that ran it
     node: str | None = None  # the machine it ran on, as its executor names it
+    harness_tokens: tuple[int, int, int] = (0, 0, 0)  # requests, prompt, completion tokens of the harness's own probes
 
 
 def run_attempt(job: AttemptJob, on_step: OnStep = lambda step: None) -> AttemptResult:
@@ -83,7 +84,7 @@ def run_attempt(job: AttemptJob, on_step: OnStep = lambda step: None) -> Attempt
                                  workdir=job.task.workdir) as box:
             job.kind.setup(box, job.task)
             box.exec(TRACE_SETUP)  # git records what it runs: look-ups are seen however they were spelled
-            result.stop = _run_scaffold(job, box, record)
+            result.stop, result.harness_tokens = _run_scaffold(job, box, record)
             result.git_commands = traced_git_commands(read_or_none(box, GIT_TRACE_PATH))
             if result.stop.reason not in INFRA_STOPS:
                 box.revive()  # an agent that ended its sandbox's main process still leaves its work
@@ -99,14 +100,16 @@ def run_attempt(job: AttemptJob, on_step: OnStep = lambda step: None) -> Attempt
     return result
 
 
-def _run_scaffold(job: AttemptJob, box, on_step: OnStep) -> AttemptStopped:
+def _run_scaffold(job: AttemptJob, box, on_step: OnStep) -> tuple[AttemptStopped, tuple[int, int, int]]:
+    """How the scaffold stopped, and the tokens the harness itself spent on its model (probes)."""
     agent = get_agent(job.agent)
     budget = job.budget.for_task(job.task.limits, agent.step_cap)
     model = job.model.access()
     try:
         agent.run(job.task.prompt, box, model, budget, on_step)
     except AttemptStopped as stop:
-        return judged_model_error(stop, model) if stop.reason == "model_error" else stop
+        stop = judged_model_error(stop, model) if stop.reason == "model_error" else stop
+        return stop, model.overhead()
     raise RuntimeError(f"agent {job.agent} returned without a stop reason")
 
 
@@ -120,11 +123,12 @@ def _grade(job: AttemptJob, result: AttemptResult) -> None:
 
 
 def judged_model_error(stop: AttemptStopped, model: ModelAccess) -> AttemptStopped:
-    """A failed model call stays an infrastructure error only when the endpoint fails a plain
-    request too; an endpoint that answers others but failed this conversation (an error status,
-    a dropped connection) failed the configuration, so the attempt counts in the rate."""
+    """A failed model call stays an infrastructure error only when the endpoint was down
+    (agentbench.models.liveness); an endpoint that was up but failed this conversation (an error
+    status, a dropped connection) failed the configuration, so the attempt counts in the rate."""
     problem = model.endpoint_problem()
     if problem is None:
-        return AttemptStopped("model_failed", f"{stop.detail}; the endpoint answered a plain request right after, "
+        return AttemptStopped("model_failed", f"{stop.detail}; {model.up_because()}, "
                                               "so this conversation's failure is the configuration's")
-    return AttemptStopped("model_error", f"{stop.detail}; a plain request failed too ({problem})")
+    return AttemptStopped("model_error", f"{stop.detail}; the endpoint answered no call since, and not this attempt's "
+                                         f"first request again after a pause either ({problem})")

@@ -245,7 +245,9 @@ class ModelAccess:
     complete: Callable[[list[AnyMessage], list[dict], float], Completion]  # messages, tools, seconds left -> reply
     context_window: int | None = None
     price: Callable[[int, int, int], float | None] = lambda prompt, completion, cached: 0.0
-    endpoint_problem: Callable[[], str | None] = lambda: None  # a plain request to the endpoint: None when it is answered
+    endpoint_problem: Callable[[], str | None] = lambda: None  # None when the endpoint was up when a call failed (liveness)
+    up_because: Callable[[], str | None] = lambda: None  # why it was judged up
+    overhead: Callable[[], tuple[int, int, int]] = lambda: (0, 0, 0)  # requests, prompt, completion tokens of the harness's own probes
 
 
 class Agent(Protocol):

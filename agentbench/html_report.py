@@ -8,6 +8,7 @@ import json
 from html import escape
 
 from agentbench import plots
+from agentbench.books import books_line
 from agentbench.report import config_label, cost_per_solved_text, server_line
 
 STYLE = """
@@ -54,6 +55,8 @@ def _models(report: dict) -> str:
     """The prices each model was charged at, with their dates, and its vLLM servers' load."""
     items = [f"<li>{escape(model)}: {escape(prices['text'])}</li>" for model, prices in report.get("prices", {}).items()]
     items += [f"<li>{escape(server_line(server))}</li>" for server in report.get("servers", [])]
+    books = books_line(report["harness"]) if "harness" in report else None
+    items += [f"<li>{escape(books)}</li>"] if books else []
     return f"<h2>Prices and servers</h2><ul>{''.join(items)}</ul>" if items else ""
 
 
@@ -69,12 +72,21 @@ def _config_table(configs: list[dict]) -> str:
         model = escape(c["model"]) + (" <span class='baseline'>(baseline)</span>" if c["baseline"] else "")
         rate = "-" if c["rate"] is None else f"{c['rate']:.0%} [{c['ci95'][0]:.0%}, {c['ci95'][1]:.0%}]"
         frontier = "+".join(axis for axis, placed in c["frontier"].items() if placed) or "-"
-        cells = [model, escape(c["agent"]), f"{c['solved']}/{c['attempts'] - c['errors']}", rate, str(c["tampered"]), str(c["errors"]),
+        cells = [model, escape(c["agent"]), f"{c['solved']}/{c['attempts'] - c['errors']}", rate, str(c["tampered"]), _errors_cell(c),
                  _num(c["wall_s_median"], "{:.1f} s"), _num(c["wall_s_p90"], "{:.1f} s"), _num(c["wall_s_per_solved"], "{:.1f} s"),
                  _num(c["tokens_per_solved"], "{:,.0f}"), escape(cost_per_solved_text(c)), _num(c["output_tokens_per_s"], "{:.1f}"),
                  _num(c["valid_tool_call_share"], "{:.0%}"), frontier]
         rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _errors_cell(config: dict) -> str:
+    """The error count, and the rate with errors counted as failures when there are any."""
+    if not config["errors"]:
+        return "0"
+    few = config.get("errors_on_few_tasks") or []
+    on = f"; mostly on {escape(', '.join(few))}" if few else ""
+    return f"{config['errors']} (rate with them as failures {_num(config['rate_with_errors'], '{:.0%}', '-')}{on})"
 
 
 def _plots(configs: list[dict]) -> str:

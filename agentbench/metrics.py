@@ -45,6 +45,25 @@ def solve_rate(counts: dict[str, tuple[int, int]]) -> float | None:
     return mean_over_tasks(counts, pass_at_k, 1)
 
 
+def per_task_with_errors(attempts: Sequence[dict]) -> dict[str, tuple[int, int]]:
+    """Task -> (attempts, solved): per_task with errors counted as unsolved attempts."""
+    return per_task([{**a, "status": "counted", "solved": False} if a["status"] == "error" else a for a in attempts])
+
+
+def errors_on_few_tasks(attempts: Sequence[dict]) -> list[str]:
+    """The tasks whose errors stand out: more than half of the configuration's errors on a fifth
+    of its tasks or fewer (at least 3 errors), the pattern an endpoint failing chosen tasks leaves."""
+    errors: dict[str, int] = {}
+    for a in attempts:
+        if a["status"] == "error":
+            errors[a["task"]] = errors.get(a["task"], 0) + 1
+    total, tasks = sum(errors.values()), len({a["task"] for a in attempts})
+    if total < 3:
+        return []
+    worst = sorted(errors, key=lambda task: (-errors[task], task))[:max(1, tasks // 5)]
+    return sorted(worst) if sum(errors[task] for task in worst) * 2 > total and len(errors) < tasks else []
+
+
 def rate_with_interval(counts: dict[str, tuple[int, int]]) -> tuple[float | None, list[float]]:
     """solve_rate and its 95% interval (agentbench.intervals.task_mean_interval)."""
     return solve_rate(counts), interval_over_tasks(counts, pass_at_k, 1)
@@ -101,6 +120,8 @@ def config_summary(attempts: Sequence[dict]) -> dict:
         "graded": len(graded),
         "rate": solve,
         "ci95": [round(end, 4) for end in interval],
+        "rate_with_errors": solve_rate(per_task_with_errors(attempts)),  # errors counted as failures
+        "errors_on_few_tasks": errors_on_few_tasks(attempts),
         "wall_s_median": median(walls),
         "wall_s_p90": quantile(walls, 0.9),
         "prompt_tokens": prompt,

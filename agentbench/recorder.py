@@ -13,7 +13,7 @@ from sqlmodel import Session, delete, select
 from agentbench import __version__
 from agentbench.attempt import AttemptResult
 from agentbench.contracts import INFRA_STOPS, Step
-from agentbench.cost import attempt_cost_usd, shares_of_servers
+from agentbench.cost import attempt_cost_usd, shares_of_servers, token_cost_usd
 from agentbench.errors import UserError
 from agentbench.grading import graded_status, test_columns
 from agentbench.lookups import lookup_flags
@@ -44,6 +44,8 @@ def attempt_row(run: str, key: str, task: str, profile: ModelProfile, agent: str
         queue_s=sum(s.queue_s for s in steps), retries=sum(len(s.retries) for s in steps),
         prompt_tokens=prompt, completion_tokens=completion, cached_tokens=cached,
         cost_usd=attempt_cost_usd(profile, prompt, completion, cached, unreported),
+        harness_requests=result.harness_tokens[0], harness_prompt_tokens=result.harness_tokens[1],
+        harness_completion_tokens=result.harness_tokens[2], harness_cost_usd=token_cost_usd(profile, *result.harness_tokens[1:]),
         unreported_calls=unreported, tool_call_checks=len(checked), valid_tool_calls=checked.count(""),
         **test_columns(verdict.tests if verdict else None),
         flags=",".join(lookup_flags([call for s in steps for call in s.tool_calls], result.git_commands) + flag_kinds(result.patch)),
@@ -80,6 +82,17 @@ class RunRecorder:
         with Session(self.engine) as session:
             row = session.get(RunRow, self.run)
             row.notes_json = json.dumps(list(dict.fromkeys([*json.loads(row.notes_json or "[]"), *notes])))
+            session.add(row)
+            session.commit()
+
+    def add_harness_calls(self, calls: list[dict]) -> None:
+        """Add the harness's own model requests (each {model, purpose, prompt_tokens,
+        completion_tokens, cost_usd}) to the run's books; a resumed run adds its own."""
+        if not calls:
+            return
+        with Session(self.engine) as session:
+            row = session.get(RunRow, self.run)
+            row.harness_json = json.dumps([*json.loads(row.harness_json or "[]"), *calls])
             session.add(row)
             session.commit()
 

@@ -7,6 +7,7 @@ import io
 import json
 
 from agentbench.attribution import attribution
+from agentbench.books import harness_books
 from agentbench.cost import price_text, server_cost_usd
 from agentbench.grading import log_tail
 from agentbench.metrics import (
@@ -35,6 +36,8 @@ def attempt_record(row: AttemptRow) -> dict:
         "f2p_passed": row.f2p_passed, "f2p_failed": row.f2p_failed, "p2p_passed": row.p2p_passed, "p2p_failed": row.p2p_failed,
         "flags": [flag for flag in row.flags.split(",") if flag],
         "patch_flags": [str(flag) for flag in patch_flags(row.patch)],
+        "harness_requests": row.harness_requests, "harness_prompt_tokens": row.harness_prompt_tokens,
+        "harness_completion_tokens": row.harness_completion_tokens, "harness_cost_usd": row.harness_cost_usd,
         "unreported_calls": row.unreported_calls, "tool_call_checks": row.tool_call_checks, "valid_tool_calls": row.valid_tool_calls,
         "node": row.node,
     }
@@ -78,6 +81,7 @@ def build_report(run: RunRow, rows: list[AttemptRow], servers: list[tuple[Server
         "effects": attribution(attempts),
         "prices": prices_record(run),
         "servers": servers_record(list(servers)),
+        "harness": harness_books(json.loads(getattr(run, "harness_json", None) or "[]"), attempts),
         "notes": json.loads(run.notes_json or "[]"),
         "broken_tasks": broken_tasks(attempts),
         "nodes": wall_by_node(attempts),

@@ -35,6 +35,7 @@ class RunRow(SQLModel, table=True):
     notes_json: str = "[]"  # deviations from what the tasks specify (an environment's Python, say)
     lock_json: str = "{}"  # what decided the results besides chance (agentbench.lock)
     labels_json: str = "{}"  # the user's labels, e.g. {"release": "1.4.0"}
+    harness_json: str = "[]"  # the harness's own model requests at the run's start (agentbench.books)
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
 
@@ -73,6 +74,10 @@ class AttemptRow(SQLModel, table=True):
     cost_usd: float | None = None
     gpu_s: float | None = None  # self-hosted: this attempt's share of the server's GPU-seconds
     unreported_calls: int = 0  # model calls whose tokens the server did not report (unknown, not zero)
+    harness_requests: int = 0  # the harness's own probes of the endpoint during the attempt (not in its totals)
+    harness_prompt_tokens: int = 0
+    harness_completion_tokens: int = 0
+    harness_cost_usd: float | None = 0.0
     tool_call_checks: int = 0  # model calls that offered tools
     valid_tool_calls: int = 0  # of those, replies whose tool calls were all valid (agents.loop.call_problem)
     f2p_passed: int | None = None  # SWE-bench: FAIL_TO_PASS and PASS_TO_PASS tests that passed and failed

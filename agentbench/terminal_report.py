@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from agentbench.books import books_line
 from agentbench.report import config_label, cost_per_solved_text, count, percent, server_line, usd
 
 TIME_PARTS = (("model", "model_s"), ("tools", "tools_s"), ("grading", "grading_s"), ("queue", "queue_s"), ("harness", "harness_s"))
@@ -112,11 +113,19 @@ def _notes(report: dict, console: Console) -> None:
         console.print(f"[dim]prices: {model} {prices['text']}[/]", highlight=False)
     for server in report["servers"]:
         console.print(f"[dim]{server_line(server)}[/]", highlight=False)
+    books = books_line(report["harness"]) if "harness" in report else None
+    if books:
+        console.print(books, style="dim", highlight=False, markup=False)
     for note in report["notes"]:
         console.print(f"[yellow]note: {note}[/]", highlight=False)
     for c in report["configs"]:
         if c["errors"]:
-            console.print(f"[dim]errors: {config_label(c)}: {_errors(c)}, left out of its rate[/]", highlight=False)
+            console.print(f"[dim]errors: {config_label(c)}: {_errors(c)}, left out of its rate; counted as failures it "
+                          f"would be {percent(c['rate_with_errors'])}[/]", highlight=False)
+        if c["errors_on_few_tasks"]:
+            console.print(f"[yellow]errors: most of {config_label(c)}'s fall on {', '.join(c['errors_on_few_tasks'])}: "
+                          "an endpoint failing chosen tasks would look like this; read them with `agentbench show`[/]",
+                          highlight=False)
         if c["retry_tokens"] or c["retry_cost_usd"]:
             console.print(f"[dim]retries: {config_label(c)} spent {count(c['retry_tokens'])} tokens and "
                           f"{usd(c['retry_cost_usd'])} on tries the harness repeated (in its totals)[/]", highlight=False)

@@ -21,6 +21,18 @@ from agentbench.metrics import (
 )
 
 
+def test_errors_left_out_of_the_rate_are_also_counted_as_failures_and_concentrated_ones_named():
+    from agentbench.metrics import errors_on_few_tasks
+
+    attempts = [_attempt(True, task=f"t{i}") for i in range(8)] + [_attempt(False, task="t8")]
+    attempts += [_attempt(False, status="error", task="t9", stop_reason="model_error") for _ in range(3)]
+    summary = config_summary(attempts)
+    assert summary["rate"] == pytest.approx(8 / 9) and summary["rate_with_errors"] == pytest.approx(8 / 10)
+    assert summary["errors_on_few_tasks"] == ["t9"]  # all three errors on one task of ten
+    spread = [_attempt(False, status="error", task=f"t{i}", stop_reason="model_error") for i in range(5)]
+    assert errors_on_few_tasks(spread + [_attempt(True, task=f"t{i}") for i in range(5)]) == []
+
+
 def test_median():
     assert median([3.0, 1.0, 2.0]) == 2.0
     assert median([1.0, 2.0, 3.0, 10.0]) == 2.5

@@ -125,6 +125,48 @@ def test_reply_usage_tells_cumulative_counts_from_shares():
     assert reply_usage([u(10, 5)]) == u(10, 5) and reply_usage([]) is None
 
 
+def test_an_endpoint_cannot_choose_which_failed_calls_leave_the_rate(serve):
+    """Liveness is judged from work the endpoint cannot tell from an attempt's: other attempts'
+    calls answered after the failure, or the attempt's own first request sent again as it was;
+    a one-token "Say OK." (which a hostile endpoint could fail on purpose) is never sent."""
+    import json
+
+    from agentbench.models.liveness import endpoint_down
+
+    def respond(request, route):
+        text = json.dumps(request["messages"])
+        if request.get("max_tokens") == 1 or ("task A" in text and len(request["messages"]) > 1):
+            return Reply(status=500)  # fails the plain check and every later turn of one conversation
+        return Reply(content="working on it")
+
+    server = serve(respond)
+    hostile = caller(server, policy=RetryPolicy(attempts=1))
+    hostile.complete([HumanMessage("task A")], [])
+    with pytest.raises(ModelCallFailed):
+        hostile.complete([HumanMessage("task A"), HumanMessage("go on")], [])
+    assert endpoint_down(hostile, pause_s=0) is None  # its first request, sent again, is answered
+    assert hostile.up_because == "the endpoint answered this attempt's first request again after a pause"
+    assert hostile.overhead[0] == 1 and not any(r.get("max_tokens") == 1 for r in server.requests)
+
+    down = serve(lambda request, route: Reply(status=503))
+    lost = caller(down, policy=RetryPolicy(attempts=1))
+    with pytest.raises(ModelCallFailed):
+        lost.complete([HumanMessage("task B")], [])
+    assert endpoint_down(lost, pause_s=0) == "HTTP 503"  # nothing answered, not even the first request again
+
+
+def test_other_attempts_answered_after_a_failure_prove_the_endpoint_was_up(serve):
+    from agentbench.models.liveness import endpoint_down
+
+    server = serve(lambda request, route: Reply(status=500) if "task A" in str(request) else Reply(content="ok"))
+    failing, other = caller(server, policy=RetryPolicy(attempts=1)), caller(server)
+    with pytest.raises(ModelCallFailed):
+        failing.complete([HumanMessage("task A")], [])
+    other.complete([HumanMessage("task B")], [])
+    assert endpoint_down(failing, pause_s=0) is None and failing.overhead[0] == 0  # no probe needed
+    assert failing.up_because == "the endpoint answered other calls after this one failed"
+
+
 def test_the_connection_cap_queues_calls_and_the_wait_is_measured(serve):
     server = serve(Script([Reply(content="slow", delay_s=0.3)]))
     shared = threading.BoundedSemaphore(1)

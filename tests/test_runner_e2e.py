@@ -124,7 +124,8 @@ def test_a_failing_endpoint_is_a_model_error_not_an_agent_failure(engine, docker
     server = scripted_server([Reply(status=500)] * 5)
     attempt = run_scripted(engine, docker_client, server, "e2e-model-error", profile_fields={"retry": {"attempts": 3, "initial_wait_s": 0.01}})
     assert (attempt.status, attempt.stop_reason, attempt.grade_status) == ("error", "model_error", None)
-    assert "Error code: 500" in attempt.detail and "a plain request failed too (HTTP 500)" in attempt.detail
+    assert "Error code: 500" in attempt.detail
+    assert "the endpoint answered no call since, and not this attempt's first request again after a pause either (HTTP 500)" in attempt.detail
 
 
 def test_an_endpoint_that_fails_only_this_conversation_fails_the_configuration(engine, docker_client, python_image, scripted_server):
@@ -133,9 +134,17 @@ def test_an_endpoint_that_fails_only_this_conversation_fails_the_configuration(e
     server = scripted_server([Reply(tool_calls=[call("bash", command="true")]), Reply(status=500)])
     attempt = run_scripted(engine, docker_client, server, "e2e-model-failed", profile_fields={"retry": {"attempts": 2, "initial_wait_s": 0.01}})
     assert (attempt.status, attempt.stop_reason, attempt.grade_status) == ("unsolved", "model_failed", "failed")
-    assert "the endpoint answered a plain request right after" in attempt.detail
-    [config] = build_report(get_run(engine, "e2e-model-failed"), run_attempts(engine, "e2e-model-failed"))["configs"]
+    assert "the endpoint answered this attempt's first request again after a pause" in attempt.detail
+    report = build_report(get_run(engine, "e2e-model-failed"), run_attempts(engine, "e2e-model-failed"))
+    [config] = report["configs"]
     assert (config["errors"], config["solved"], config["rate"]) == (0, 0, 0.0)
+    # the books: the run's streaming check and the probe are the harness's, and with the attempt's they make the bill
+    books = report["harness"]
+    assert [(c["purpose"], c["requests"]) for c in books["calls"]] == [
+        ("does the server report usage in streams", 1), ("was the endpoint up after a failed call", 1)]
+    billed = [sum(column) for column in zip(*server.billed)]
+    assert [config["prompt_tokens"] + books["prompt_tokens"], config["completion_tokens"] + books["completion_tokens"]] == billed
+    assert attempt.prompt_tokens > 0 and books["prompt_tokens"] > 0
 
 
 def test_a_run_that_allows_the_network_gives_it_to_the_agent_and_records_it(engine, docker_client, python_image, scripted_server):

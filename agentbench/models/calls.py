@@ -19,6 +19,7 @@ from tenacity import (
 )
 
 from agentbench.models.endpoint import Endpoint, chat_model
+from agentbench.models.liveness import note_answered
 from agentbench.models.profiles import RetryPolicy
 
 RETRY_STATUSES = {408, 409, 429}  # and every 5xx
@@ -123,11 +124,17 @@ class ModelCaller:
         self.gate = gate
         self.streaming = stream if isinstance(stream, Streaming) else Streaming(stream)
         self.check_usage = check_usage  # off for the built-in baselines, which count no tokens
+        self.first_request: tuple[list[AnyMessage], list[dict]] | None = None  # what a liveness probe sends again
+        self.failed_at: float | None = None  # when the call that last failed began
+        self.up_because: str | None = None  # why agentbench.models.liveness judged the endpoint up
+        self.overhead = [0, 0, 0]  # requests, prompt and completion tokens of the harness's own probes through this caller
 
     def complete(self, messages: list[AnyMessage], tools: list[dict], seconds_left: float | None = None) -> Completion:
         """The reply to `messages`, retried within the policy and the seconds left."""
         started = time.monotonic()
         deadline = started + seconds_left if seconds_left else None
+        self.first_request = self.first_request or (messages, tools)
+        self.failed_at = started  # until it is answered
         retries: list[dict] = []
         queued = [0.0]
         retrying = Retrying(
@@ -151,8 +158,22 @@ class ModelCaller:
             context = isinstance(exc, openai.BadRequestError) and "context" in str(exc).lower()
             raise ModelCallFailed(f"{describe(exc)}{tries}: {exc}", retries, context_exceeded=context) from exc
         model_s = time.monotonic() - started - queued[0]
+        self.failed_at = None
         problem = implausible_usage(messages, message) if self.check_usage else None
         return Completion(message, model_s, queued[0], ttft, retries, problem)
+
+    def probe(self, messages: list[AnyMessage], tools: list[dict]) -> str | None:
+        """Send a request once, as the attempt's calls are sent; None when it is answered (its
+        tokens counted as the harness's overhead), else what failed."""
+        self.overhead[0] += 1
+        try:
+            message, _ = self._once(messages, tools, time.monotonic() + min(self.endpoint.timeout_s, 120), [0.0])
+        except (openai.OpenAIError, httpx.HTTPError, ReplyOverdue) as exc:
+            return describe(exc)
+        usage = message.usage_metadata or {}
+        self.overhead[1] += usage.get("input_tokens", 0)
+        self.overhead[2] += usage.get("output_tokens", 0)
+        return None
 
     def _wait(self, state: RetryCallState, deadline: float | None) -> float:
         jittered = wait_random_exponential(multiplier=self.policy.initial_wait_s, max=self.policy.max_wait_s)(state)
@@ -168,11 +189,13 @@ class ModelCaller:
             llm = chat_model(self.endpoint, seconds)
             runnable = llm.bind_tools(tools) if tools else llm
             if not self.streaming.on:
-                return runnable.invoke(messages), None
-            limit = min(self.endpoint.timeout_s, seconds) if seconds else self.endpoint.timeout_s
-            message, first = _streamed(runnable, messages, time.monotonic() + limit)
-            if message.usage_metadata is None:
-                self.streaming.on = False
+                message, first = runnable.invoke(messages), None
+            else:
+                limit = min(self.endpoint.timeout_s, seconds) if seconds else self.endpoint.timeout_s
+                message, first = _streamed(runnable, messages, time.monotonic() + limit)
+                if message.usage_metadata is None:
+                    self.streaming.on = False
+            note_answered(self.endpoint.base_url)
             return message, first
 
 

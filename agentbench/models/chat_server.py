@@ -57,6 +57,7 @@ class ChatServer:
         self.model_ids = model_ids
         self.version = version  # served at /version when set, as vLLM does
         self.requests: list[dict] = []
+        self.billed: list[tuple[int, int]] = []  # (prompt, completion) of each reply whose usage it reported: its bill
         self.in_flight = 0
         self.peak_in_flight = 0  # the most chat requests it was answering at once
         self._lock = threading.Lock()
@@ -221,8 +222,11 @@ def _handler_for(server: ChatServer) -> type[BaseHTTPRequestHandler]:
             model = request.get("model", "")
             if request.get("stream"):
                 include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+                if include_usage and reply.stream_usage:
+                    server.billed.append((reply.prompt_tokens, reply.completion_tokens))
                 self._send_stream(stream_chunks(reply, model, include_usage), reply.chunk_delay_s)
             else:
+                server.billed.append((reply.prompt_tokens, reply.completion_tokens))
                 self._send_json(200, completion_body(reply, model))
 
         def _send_json(self, status: int, body: dict, headers: dict | None = None) -> None:

@@ -57,38 +57,30 @@ def plain_request(endpoint: Endpoint) -> dict:
     return {"model": endpoint.model, "messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 1}
 
 
-def probe_chat(endpoint: Endpoint) -> str | None:
-    """None when the endpoint answers a plain one-token chat request; else what failed, in a few words."""
-    body = plain_request(endpoint)
-    try:
-        response = httpx.post(f"{endpoint.base_url}/chat/completions", json=body, timeout=min(endpoint.timeout_s, 30),
-                              headers={"Authorization": f"Bearer {endpoint.api_key}"})
-    except httpx.HTTPError as exc:
-        return exc.__class__.__name__
-    return None if response.status_code == 200 else f"HTTP {response.status_code}"
-
-
-def streams_usage(endpoint: Endpoint) -> bool | None:
+def streams_usage(endpoint: Endpoint) -> tuple[bool | None, dict | None]:
     """Whether a streamed reply from the endpoint carries its token usage when asked for it (some
-    servers send it only unstreamed); None when the endpoint did not answer the question."""
+    servers send it only unstreamed; None when the endpoint did not answer the question), and
+    the usage the question cost (the last one its chunks carried), for the run's own books."""
     body = {**plain_request(endpoint), "stream": True, "stream_options": {"include_usage": True}}
     headers = {"Authorization": f"Bearer {endpoint.api_key}"}
     try:
         with httpx.stream("POST", f"{endpoint.base_url}/chat/completions", json=body, headers=headers,
                           timeout=min(endpoint.timeout_s, 30)) as response:
             if response.status_code != 200:
-                return None
+                return None, None
             chunks = [line.removeprefix("data:").strip() for line in response.iter_lines() if line.startswith("data:")]
     except httpx.HTTPError:
-        return None
-    return any(_usage_in(chunk) for chunk in chunks)
+        return None, None
+    usages = [usage for usage in map(_usage_in, chunks) if usage]
+    return bool(usages), usages[-1] if usages else None
 
 
-def _usage_in(chunk: str) -> bool:
+def _usage_in(chunk: str) -> dict | None:
     try:
-        return bool(json.loads(chunk).get("usage"))
+        usage = json.loads(chunk).get("usage")
     except (ValueError, AttributeError):
-        return False
+        return None
+    return usage if isinstance(usage, dict) and usage else None
 
 
 def served_facts(endpoint: Endpoint, models: httpx.Response | None = None) -> dict:

@@ -11,7 +11,8 @@ from functools import partial
 from agentbench.contracts import ModelAccess
 from agentbench.cost import token_cost_usd
 from agentbench.models.calls import ModelCaller, Streaming
-from agentbench.models.endpoint import Endpoint, probe_chat
+from agentbench.models.endpoint import Endpoint
+from agentbench.models.liveness import endpoint_down
 from agentbench.models.profiles import ModelProfile
 
 
@@ -47,7 +48,8 @@ class ModelRoute:
                              shared_streaming(self.scope, self.profile.name, self.stream),
                              check_usage=self.profile.provider != "builtin")
         return ModelAccess(complete=caller.complete, context_window=self.profile.context_tokens(),
-                           price=partial(token_cost_usd, self.profile), endpoint_problem=partial(probe_chat, self.endpoint))
+                           price=partial(token_cost_usd, self.profile), endpoint_problem=partial(endpoint_down, caller),
+                           up_because=lambda: caller.up_because, overhead=lambda: tuple(caller.overhead))
 
 
 def endpoint_gates(profiles: list[ModelProfile], endpoints: dict[str, Endpoint]) -> dict[str, Gate]:

@@ -8,6 +8,7 @@ import uuid
 from contextlib import ExitStack
 from typing import Callable
 
+from agentbench.cost import token_cost_usd
 from agentbench.models.builtin import BuiltinModels
 from agentbench.models.endpoint import (
     Endpoint,
@@ -63,7 +64,9 @@ class RunModels:
             elif profile.provider in SELF_HOSTED:
                 servers.attach(profile, self.endpoints[profile.name])
         self.gates = endpoint_gates(self.profiles, self.endpoints)
-        self.streams = {profile.name: self._may_stream(profile) for profile in self.profiles}
+        books: list[dict] = []
+        self.streams = {profile.name: self._may_stream(profile, books) for profile in self.profiles}
+        recorder.add_harness_calls(books)
         stack.callback(forget, self.scope)
         if any(p.provider == "builtin" for p in self.profiles):
             self.builtin = stack.enter_context(BuiltinModels(self.solutions, self.reached_at))
@@ -78,12 +81,16 @@ class RunModels:
             return Endpoint(self.builtin.base_url(task_id, epoch), profile.resolved_model(), "none")
         return self.endpoints[profile.name]
 
-    def _may_stream(self, profile: ModelProfile) -> bool:
+    def _may_stream(self, profile: ModelProfile, books: list[dict]) -> bool:
         """Stream a profile's replies only where its server reports usage in streams, so that no
-        call's tokens are unknown; asked once, with a one-token request."""
+        call's tokens are unknown; asked once, with a one-token request, whose cost goes in `books`."""
         if not profile.stream or profile.provider == "builtin":
             return profile.stream
-        reports = streams_usage(self.endpoints[profile.name])
+        reports, usage = streams_usage(self.endpoints[profile.name])
+        prompt, completion = (usage or {}).get("prompt_tokens", 0), (usage or {}).get("completion_tokens", 0)
+        books.append({"model": profile.name, "purpose": "does the server report usage in streams", "requests": 1,
+                      "prompt_tokens": prompt, "completion_tokens": completion,
+                      "cost_usd": token_cost_usd(profile, prompt, completion) if usage else None})
         self.served[profile.name]["streams_usage"] = reports
         if reports is False:
             self.on_status(f"{profile.name}: its server sends no token usage in streamed replies, so they are not streamed "
