@@ -1,6 +1,7 @@
 """Faults a run must survive: a killed or terminated process, and bad input that must stop
 it with one sentence before anything is recorded."""
 
+import errno
 import json
 import shutil
 import signal
@@ -245,3 +246,36 @@ def test_unreachable_endpoint_on_resume_leaves_the_recorded_run_as_it_was(engine
     done = agentbench("run", "--model", "llama3-8b", "--suite", TINY, "--base-url", "http://127.0.0.1:9/v1", "--resume", "prior")
     assert "does not answer" in one_sentence(done)
     assert (get_run(engine, "prior").model_dump(), [a.model_dump() for a in run_attempts(engine, "prior")]) == before
+
+
+def test_faults_of_the_engine_the_store_and_the_disk_are_each_one_sentence(tmp_path):
+    """Real exceptions from real parts: a Docker client on a socket nobody serves, a PostgreSQL
+    port nobody listens on, a SQLite database that runs out of room (max_page_count)."""
+    import docker
+    import psycopg
+    import sqlalchemy
+
+    from agentbench.faults import fault_sentence
+
+    caught = []
+    for attempt in (lambda: docker.DockerClient(base_url=f"unix://{tmp_path}/none.sock").ping(),
+                    lambda: psycopg.connect("host=127.0.0.1 port=1 user=x connect_timeout=2")):
+        try:
+            attempt()
+        except Exception as exc:
+            caught.append(exc)
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path}/full.db")
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("PRAGMA max_page_count = 2")
+            connection.exec_driver_sql("CREATE TABLE t (x TEXT)")
+            for _ in range(100):
+                connection.exec_driver_sql("INSERT INTO t VALUES (?)", ("x" * 4000,))
+    except Exception as exc:
+        caught.append(exc)
+    docker_fault, store_fault, disk_fault = map(fault_sentence, caught)
+    assert docker_fault.startswith("the Docker engine stopped answering")
+    assert store_fault.startswith("the store's database server went away")
+    assert disk_fault.startswith("the results disk is full")
+    assert fault_sentence(OSError(errno.ENOSPC, "No space left on device")).startswith("the results disk is full")
+    assert fault_sentence(ValueError("a bug")) is None  # anything else stays a traceback, for a bug report

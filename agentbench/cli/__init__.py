@@ -40,9 +40,18 @@ sandbox_app.command("prune")(sandbox_commands.sandbox_prune)
 
 
 def main() -> None:
-    """Console-script entry: a user's mistake is one sentence on stderr and exit code 2."""
+    """Console-script entry: a user's mistake is one sentence on stderr and exit code 2; a known
+    fault of the engine, the store or the disk one sentence and exit code 1."""
+    from agentbench.faults import fault_sentence
+
     try:
         app()
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except Exception as exc:
+        sentence = fault_sentence(exc)
+        if sentence is None:
+            raise
+        print(f"error: {sentence}.", file=sys.stderr)
+        sys.exit(1)

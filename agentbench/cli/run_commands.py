@@ -134,6 +134,7 @@ def run_spec(spec, profiles: list, tasks: list):
     )
 
     from agentbench.executors import executor_for
+    from agentbench.faults import fault_sentence
     from agentbench.harbor.task_kind import HarborTasks
     from agentbench.runner import Runner
     from agentbench.sandbox.backends import sandbox_factory
@@ -172,8 +173,25 @@ def run_spec(spec, profiles: list, tasks: list):
             return engine
         except KeyboardInterrupt:
             pass
-    err_console.print(f"interrupted: containers removed; resume with `agentbench run --resume {spec.name}`")
+        except Exception as exc:
+            sentence = fault_sentence(exc)
+            if sentence is None:
+                raise
+            err_console.print(f"error: {sentence}. {resume_advice(engine, spec.name)}", highlight=False)
+            _exit_now(1)
+    err_console.print(f"interrupted: containers removed. {resume_advice(engine, spec.name)}", highlight=False)
     _exit_now(130)
+
+
+def resume_advice(engine, name: str) -> str:
+    """How to go on, said only when the store holds the run (else nothing was recorded yet)."""
+    from agentbench.store import get_run
+
+    try:
+        get_run(engine, name)
+    except Exception:  # a missing run, or a store that cannot be read right now
+        return "Nothing was recorded yet; run the command again."
+    return f"Nothing recorded is lost; resume with `agentbench run --resume {name}`."
 
 
 def audit(suite: str, only: list[str], workers: int, repos: str | None, images: str) -> None:
