@@ -178,3 +178,15 @@ def test_limit_takes_the_first_tasks_of_the_suites():
     done = agentbench("run", "--model", "oracle", "--suite", "multistep", "--limit", "3", "--epochs", "2", "--estimate")
     assert done.returncode == 0, done.stderr
     assert "forecast for 6 attempt(s)" in done.stdout
+
+
+def test_a_base_url_that_is_not_openai_compatible_stops_the_run_in_seconds_naming_what_it_answered():
+    from agentbench.models.chat_server import ChatServer, Reply
+
+    with ChatServer(lambda request, route: Reply(content="ok")) as server:
+        started = time.monotonic()
+        done = agentbench("run", "--model", "llama3-8b", "--suite", str(FIXTURES / "tiny"), "--base-url", server.root)
+    assert done.returncode == 2 and time.monotonic() - started < 30
+    assert (f"Endpoint {server.root} for model 'llama3-8b' is not OpenAI-compatible: GET {server.root}/models answered HTTP 404 "
+            f"and POST {server.root}/chat/completions answered HTTP 404; an OpenAI-compatible base URL usually ends in /v1 "
+            f"({server.root}/v1).") in " ".join(done.stderr.split())

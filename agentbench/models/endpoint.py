@@ -49,7 +49,38 @@ def check_reachable(endpoint: Endpoint, profile_name: str) -> dict:
         raise UserError(f"Endpoint {url} for model {profile_name!r} does not answer ({exc.__class__.__name__}).") from None
     if response.status_code in (401, 403):
         raise UserError(f"Endpoint {url} refused the API key for model {profile_name!r} (HTTP {response.status_code}).")
-    return served_facts(endpoint, response)
+    if response.status_code == 200 and _lists_models(response):
+        return served_facts(endpoint, response)
+    hint = "" if endpoint.base_url.endswith("/v1") else f"; an OpenAI-compatible base URL usually ends in /v1 ({endpoint.base_url}/v1)"
+    chat, usage = chat_answer(endpoint)
+    if chat is not None:
+        raise UserError(f"Endpoint {endpoint.base_url} for model {profile_name!r} is not OpenAI-compatible: GET {url} answered "
+                        f"HTTP {response.status_code} and POST {endpoint.base_url}/chat/completions {chat}{hint}.")
+    return {**served_facts(endpoint, response), "chat_check_usage": usage or {}}
+
+
+def _lists_models(response: httpx.Response) -> bool:
+    try:
+        return isinstance(response.json().get("data"), list)
+    except (ValueError, AttributeError):
+        return False
+
+
+def chat_answer(endpoint: Endpoint) -> tuple[str | None, dict | None]:
+    """(None, its usage) when the endpoint answers a one-token chat request; else (what it
+    answered, in a few words, None)."""
+    try:
+        response = httpx.post(f"{endpoint.base_url}/chat/completions", json=plain_request(endpoint), timeout=min(endpoint.timeout_s, 30),
+                              headers={"Authorization": f"Bearer {endpoint.api_key}"})
+    except httpx.HTTPError as exc:
+        return f"failed ({exc.__class__.__name__})", None
+    if response.status_code != 200:
+        return f"answered HTTP {response.status_code}", None
+    try:
+        usage = response.json().get("usage")
+    except (ValueError, AttributeError):
+        usage = None
+    return None, usage if isinstance(usage, dict) else None
 
 
 def plain_request(endpoint: Endpoint) -> dict:

@@ -37,6 +37,7 @@ class RunModels:
         self.endpoints: dict[str, Endpoint] = {}
         self.launchers: dict[str, Launcher] = {}  # servers to start, per self-hosted profile without one
         self.served: dict[str, dict] = {}  # per profile: what its server reports (model id, version)
+        self.chat_checks: dict[str, dict] = {}  # per profile whose server lists no models: its one chat check's usage
         self.gates: dict[str, Gate] = {}  # per profile; profiles on one endpoint share theirs
         self.streams: dict[str, bool] = {}  # per profile: whether its replies are streamed from the first call
         self.scope = uuid.uuid4().hex  # what this run's routes share in a process
@@ -50,6 +51,8 @@ class RunModels:
             elif profile.provider != "builtin":
                 endpoint = endpoint_for(profile, self.base_url)
                 self.served[profile.name] = check_reachable(endpoint, profile.name)
+                if "chat_check_usage" in self.served[profile.name]:  # the harness's request, for the books, not the lock
+                    self.chat_checks[profile.name] = self.served[profile.name].pop("chat_check_usage")
                 self.endpoints[profile.name] = endpoint
             else:
                 self.served[profile.name] = {"model": profile.resolved_model(), "builtin": True}
@@ -64,7 +67,8 @@ class RunModels:
             elif profile.provider in SELF_HOSTED:
                 servers.attach(profile, self.endpoints[profile.name])
         self.gates = endpoint_gates(self.profiles, self.endpoints)
-        books: list[dict] = []
+        books = [self._book(profile, "does the endpoint answer chat completions", self.chat_checks[profile.name])
+                 for profile in self.profiles if profile.name in self.chat_checks]
         self.streams = {profile.name: self._may_stream(profile, books) for profile in self.profiles}
         recorder.add_harness_calls(books)
         stack.callback(forget, self.scope)
@@ -81,16 +85,20 @@ class RunModels:
             return Endpoint(self.builtin.base_url(task_id, epoch), profile.resolved_model(), "none")
         return self.endpoints[profile.name]
 
+    @staticmethod
+    def _book(profile: ModelProfile, purpose: str, usage: dict | None) -> dict:
+        """One request of the harness's own, for the run's books; its cost unknown when its usage is."""
+        prompt, completion = (usage or {}).get("prompt_tokens", 0), (usage or {}).get("completion_tokens", 0)
+        return {"model": profile.name, "purpose": purpose, "requests": 1, "prompt_tokens": prompt,
+                "completion_tokens": completion, "cost_usd": token_cost_usd(profile, prompt, completion) if usage else None}
+
     def _may_stream(self, profile: ModelProfile, books: list[dict]) -> bool:
         """Stream a profile's replies only where its server reports usage in streams, so that no
         call's tokens are unknown; asked once, with a one-token request, whose cost goes in `books`."""
         if not profile.stream or profile.provider == "builtin":
             return profile.stream
         reports, usage = streams_usage(self.endpoints[profile.name])
-        prompt, completion = (usage or {}).get("prompt_tokens", 0), (usage or {}).get("completion_tokens", 0)
-        books.append({"model": profile.name, "purpose": "does the server report usage in streams", "requests": 1,
-                      "prompt_tokens": prompt, "completion_tokens": completion,
-                      "cost_usd": token_cost_usd(profile, prompt, completion) if usage else None})
+        books.append(self._book(profile, "does the server report usage in streams", usage))
         self.served[profile.name]["streams_usage"] = reports
         if reports is False:
             self.on_status(f"{profile.name}: its server sends no token usage in streamed replies, so they are not streamed "
