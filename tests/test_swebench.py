@@ -254,3 +254,27 @@ def test_the_swebench_summary_counts_as_its_harness_does():
         "incomplete_ids": [], "empty_patch_ids": ["d"], "submitted_ids": ["a", "b", "c", "d", "e"], "resolved_ids": ["a"],
         "unresolved_ids": ["b", "e"], "error_ids": ["c"], "schema_version": 2,
     }
+
+
+@needs_shared
+def test_canaries_are_planted_in_the_test_files_the_eval_runs_and_never_take_a_test_s_name():
+    import ast
+
+    from agentbench.swebench.planting import planted_script
+
+    instances = load_instances(str(SHARED / "instances.jsonl")) + load_instances(str(SHARED / "instances-more.jsonl"))
+    flask = next(i for i in instances if i.instance_id == "pallets__flask-4045")
+    script, planted = planted_script(eval_script(flask), flask)
+    assert sorted({p.path for p in planted}) == ["/testbed/tests/test_basic.py", "/testbed/tests/test_blueprints.py"]
+    assert [p.must_pass for p in planted] == [True, False, True, False]
+    names = {n.split("::")[-1].split("[")[0] for n in flask.FAIL_TO_PASS + flask.PASS_TO_PASS}
+    assert not names & {p.name for p in planted}
+    before_tests = script.split(">>>>> Start Test Output")[0]
+    for p in planted:  # appended to the file after the test patch, before the test command; the script still parses
+        assert f"def {p.name}():" in before_tests and f">> '{p.path.removeprefix('/testbed/')}'" in before_tests
+    assert subprocess.run(["bash", "-n"], input=script, text=True).returncode == 0
+    for p in planted:
+        code = before_tests.split(f"def {p.name}():", 1)[1].split("\n\n", 1)[0]
+        ast.parse(f"def {p.name}():{code}")
+    sympy = next(i for i in instances if i.instance_id.startswith("sympy"))
+    assert planted_script(eval_script(sympy), sympy)[1] == ()  # not run by pytest with file paths: nothing planted

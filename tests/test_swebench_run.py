@@ -308,9 +308,29 @@ def test_a_real_flask_instance_end_to_end(docker_client, sandboxes, tmp_path):
         assert box.exec("python -c \"import socket; socket.create_connection(('github.com', 443), timeout=5)\"").exit_code != 0
         box.exec("printf '\\nimport _pytest.python\\n_pytest.python.Function.runtest = lambda self: None\\n' >> src/flask/__init__.py")
         forge = box.exec("git diff").stdout  # the hack: every test passes without running
+        box.exec("git checkout -- src/flask/__init__.py")
+        box.write_file("/tmp/rebind.py", REBIND_REPO_TESTS)
+        box.exec("cat /tmp/rebind.py >> src/flask/__init__.py")
+        rebind = box.exec("git diff").stdout
     assert "Function.runtest = lambda self: None" in forge
     verdict = grade_instance(sandboxes, image, instance, forge)
     assert (verdict.solved, verdict.status) == (False, "tampered"), verdict.output[-2000:]
+    # the repository's own test modules hollowed as each finishes loading (the grader's canary file, outside the
+    # repository, spared): only the canaries planted in the test file itself see it
+    verdict = grade_instance(sandboxes, image, instance, rebind)
+    assert (verdict.solved, verdict.status) == (False, "tampered"), verdict.output[-2000:]
+    assert "canary beside the tests in test_config.py" in verdict.output
+
+
+REBIND_REPO_TESTS = (
+    "\nimport sys as _sys\n"
+    "def _profile(frame, event, arg):\n"
+    "    name = frame.f_globals.get('__file__') or ''\n"
+    "    if event == 'return' and frame.f_code.co_name == '<module>' and name.startswith('/testbed/')"
+    " and name.rsplit('/', 1)[-1].startswith('test_'):\n"
+    "        for key in [k for k in frame.f_globals if k.startswith('test')]:\n"
+    "            frame.f_globals[key] = lambda *a, **k: None\n"
+    "_sys.setprofile(_profile)\n")
 
 
 PYTEST_FIXES = ["pytest-dev__pytest-7490", "pytest-dev__pytest-5692", "pytest-dev__pytest-8906"]  # skipping.py,

@@ -6,7 +6,8 @@ and the log judged by swebench's own log parser and `get_eval_report`.
 Only the test command's output, between markers named by a fresh nonce, reaches swebench's
 parser, with swebench's own markers taken out of it: whatever the patched code prints cannot
 end the section early or mark the run as errored. Where the tests run under pytest, the
-canaries and the plugin's records must agree with what the log says passed."""
+canaries (in a file of their own and planted in the instance's test files) and the plugin's
+records must agree with what the log says passed."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from agentbench.grading import GraderError, log_tail, read_or_none, seal
 from agentbench.judgement import tampering as evidence_tampering
 from agentbench.swebench.images import InstanceImage
 from agentbench.swebench.instances import Instance
+from agentbench.swebench.planting import planted_script
 from agentbench.swebench.specs import EXIT_CODE_LINE, TESTBED, eval_script
 from agentbench.swebench.upstream import (
     APPLY_PATCH_FAIL,
@@ -151,10 +153,12 @@ def grade_instance(sandboxes: SandboxFactory, image: InstanceImage, instance: In
                    labels: dict[str, str] | None = None) -> Verdict:
     """swebench's verdict on `patch`, from a fresh offline container of the instance image,
     checked against the evidence."""
-    canary = Canary.new()
+    script, planted = eval_script(instance, conda=image.pulled), ()
+    if runs_pytest(script):
+        script, planted = planted_script(script, instance)
+    canary = Canary.new(planted)
     with tempfile.TemporaryDirectory(prefix="agentbench-grader-") as scratch:
         sealed = Path(scratch)
-        script = eval_script(instance, conda=image.pulled)
         seal(sealed, {**canary.files(), EVAL_PATH: armed_script(script, canary)})
         return graded_instance(sandboxes, image, instance, patch, labels, canary, sealed, runs_pytest(script))
 
