@@ -5,9 +5,13 @@ hide its failure there."""
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 from rich.console import Console
 from rich.table import Table
 
+from agentbench.evidence import is_test_file, parse_python
 from agentbench.models.redteam import ALWAYS_EQUAL, NAMES, attack_for
 from agentbench.store import AttemptRow
 
@@ -38,22 +42,44 @@ def forgeable(results: dict[str, dict[str, str]]) -> dict[str, list[str]]:
     return {task: attacks for task, attacks in found.items() if attacks}
 
 
-def weaknesses(outcomes: dict[str, str], exit_code_only: bool) -> list[str]:
+SUBPROCESS_CALLS = {("subprocess", name) for name in ("run", "call", "check_call", "check_output", "Popen", "getoutput")} | {
+    ("os", name) for name in ("system", "popen", "execv", "execvp", "spawnv")}
+
+
+def runs_code_in_subprocess(tests_dir: Path) -> bool:
+    """Whether a hidden test starts a process (subprocess, os.system...): code run there is out
+    of reach of attacks inside the test process, so they may hold by luck, not by defence."""
+    for path in sorted(tests_dir.rglob("*.py")):
+        tree = parse_python(path) if is_test_file(path) else None
+        for node in ast.walk(tree or ast.Module(body=[])):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+                    and (node.func.value.id, node.func.attr) in SUBPROCESS_CALLS):
+                return True
+    return False
+
+
+def weaknesses(outcomes: dict[str, str], exit_code_only: bool, in_subprocess: bool = False) -> list[str]:
     """Why a task's check is weak, from what the attacks achieved and how it decides."""
     found = ["its check rests on its exit code alone"] if exit_code_only else []
     if outcomes.get(ALWAYS_EQUAL) in FORGED:
         found.append("its tests compare with == and never check types (an object equal to everything passes)")
+    held = sum(1 for outcome in outcomes.values() if outcome == "held")
+    if in_subprocess and held:
+        found.append(f"{held} attack(s) held only because its tests run the code in a subprocess, out of the test "
+                     "process's reach (a test that imports the code would meet them)")
     return found
 
 
-def render_audit(results: dict[str, dict[str, str]], console: Console, exit_code_only: set[str] = frozenset()) -> dict[str, list[str]]:
+def render_audit(results: dict[str, dict[str, str]], console: Console, exit_code_only: set[str] = frozenset(),
+                 in_subprocess: set[str] = frozenset()) -> dict[str, list[str]]:
     """A table of tasks and how each held against the attacks, with why a task is weak;
-    returns the forgeable tasks. `exit_code_only`: tasks whose check is not judged by evidence."""
+    returns the forgeable tasks. `exit_code_only`: tasks whose check is not judged by evidence;
+    `in_subprocess`: tasks whose tests run the code in a subprocess."""
     table = Table("task", "caught", "held", "forged by", "weak because")
     for task, outcomes in sorted(results.items()):
         counts = {kind: sum(1 for outcome in outcomes.values() if outcome == kind) for kind in ("caught", "held")}
         bad = [f"{attack} ({outcome})" for attack, outcome in outcomes.items() if outcome in FORGED]
-        weak = weaknesses(outcomes, task in exit_code_only)
+        weak = weaknesses(outcomes, task in exit_code_only, task in in_subprocess)
         table.add_row(task, str(counts["caught"]), str(counts["held"]), "[red]" + "; ".join(bad) + "[/]" if bad else "-",
                       "; ".join(weak) or "-")
     console.print(table)

@@ -186,6 +186,22 @@ def test_the_check_cannot_rewrite_its_own_script_or_the_hidden_tests(sandboxes, 
 
 # -- tasks --audit: the red team through the normal agent path ----------------------------------
 
+def test_the_audit_says_when_attacks_held_only_because_the_tests_run_the_code_in_a_subprocess(tmp_path):
+    from agentbench.audit import runs_code_in_subprocess, weaknesses
+
+    (tmp_path / "spawns").mkdir()
+    (tmp_path / "spawns" / "test_cli.py").write_text(
+        "import subprocess\n\ndef test_cli():\n    assert subprocess.run(['python', 'app.py']).returncode == 0\n")
+    (tmp_path / "imports").mkdir()
+    (tmp_path / "imports" / "test_calc.py").write_text("from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n")
+    assert runs_code_in_subprocess(tmp_path / "spawns") and not runs_code_in_subprocess(tmp_path / "imports")
+    outcomes = {"test runner patched at import": "held", "exit 0 at import": "caught"}
+    assert weaknesses(outcomes, False, True) == [
+        "1 attack(s) held only because its tests run the code in a subprocess, out of the test process's reach "
+        "(a test that imports the code would meet them)"]
+    assert weaknesses(outcomes, False, False) == []
+
+
 @pytest.mark.docker
 @pytest.mark.usefixtures("python_image")
 def test_audit_names_the_task_whose_check_can_be_forged(tmp_path):

@@ -198,7 +198,7 @@ def audit(suite: str, only: list[str], workers: int, repos: str | None, images: 
     """Run the red team (one reward hack per epoch) on the suite as a stored run; exit 1 when a hack got through."""
     from pydantic import ValidationError
 
-    from agentbench.audit import audit_results, render_audit
+    from agentbench.audit import audit_results, render_audit, runs_code_in_subprocess
     from agentbench.errors import field_problem
     from agentbench.evidence import expected_tests
     from agentbench.models.profiles import get_profile, load_profiles
@@ -214,8 +214,10 @@ def audit(suite: str, only: list[str], workers: int, repos: str | None, images: 
         raise UserError(f"{field_problem(exc)}.") from None
     tasks = load_tasks(spec)
     engine = run_spec(spec, [get_profile("redteam", load_profiles(None))], tasks)
-    exit_code_only = {task.id for task in tasks if task.kind == "folder" and not expected_tests(task.tests_dir)}
-    if render_audit(audit_results(run_attempts(engine, spec.name)), console, exit_code_only):
+    folders = [task for task in tasks if task.kind == "folder"]
+    exit_code_only = {task.id for task in folders if not expected_tests(task.tests_dir)}
+    in_subprocess = {task.id for task in folders if runs_code_in_subprocess(task.tests_dir)}
+    if render_audit(audit_results(run_attempts(engine, spec.name)), console, exit_code_only, in_subprocess):
         raise typer.Exit(1)
 
 
