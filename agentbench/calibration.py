@@ -119,6 +119,26 @@ def history_marks(releases: int = 10, configs: int = 1, tasks: int = 200, drift:
     return marked / runs
 
 
+def sequential_outcomes(tasks: int = 300, epochs: int = 1, shift: float = 0.0, margin: float | None = None,
+                        runs: int = 1000, alpha: float = 0.05, seed: int = 4) -> dict:
+    """What `--decide` concludes over `runs` simulated bake-offs of `tasks` tasks (difficulty
+    spread over (0, 1), the candidate's success the baseline's plus `shift`): the share of each
+    verdict (None: undecided when the tasks ran out) and the mean share of the tasks it used."""
+    from agentbench.sequential import decide
+
+    rng = np.random.default_rng(seed)
+    verdicts: dict[str, int] = {}
+    used = 0.0
+    for _ in range(runs):
+        p = rng.beta(0.6, 0.6, size=tasks)
+        base = rng.binomial(epochs, p) / epochs
+        cand = rng.binomial(epochs, np.clip(p + shift, 0, 1)) / epochs
+        decision = decide(list(cand - base), alpha, margin)
+        verdicts[str(decision.verdict)] = verdicts.get(str(decision.verdict), 0) + 1
+        used += decision.tasks / tasks
+    return {"verdicts": {key: count / runs for key, count in sorted(verdicts.items())}, "tasks_used": used / runs}
+
+
 def table(runs: int = 1000) -> dict:
     """The calibration table `make calibrate` writes: coverage per design, the gate's false
     alarms and power."""
@@ -133,8 +153,10 @@ def table(runs: int = 1000) -> dict:
     effects = {f"{tasks} tasks": effect_coverage(tasks, runs) for tasks in (20, 40)}
     history = [{"releases": 10, "configs": c, "tasks": 200, "drift": d, "marked": history_marks(10, c, 200, d, runs // 10)}
                for c, d in ((1, 0.0), (3, 0.0), (1, -0.02))]
+    sequential = [{"tasks": 300, "epochs": e, "shift": d, "margin": m, **sequential_outcomes(300, e, d, m, runs)}
+                  for e, d, m in ((1, 0.0, None), (1, -0.2, None), (1, -0.1, None), (2, 0.0, 0.1), (3, -0.2, None))]
     return {"runs": runs, "coverage": coverage, "gate": gate, "gate_power": power, "effect_coverage": effects,
-            "history": history}
+            "history": history, "sequential": sequential}
 
 
 def main(argv: list[str]) -> None:

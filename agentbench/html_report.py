@@ -9,6 +9,7 @@ from html import escape
 
 from agentbench import plots
 from agentbench.books import books_line
+from agentbench.sequential import decision_line
 from agentbench.report import config_label, cost_per_solved_text, server_line
 
 STYLE = """
@@ -31,6 +32,7 @@ def render_html(report: dict, trajectories: dict[str, str], histories: list[dict
         f"<h1>agentbench run {escape(report['run'])}</h1>",
         f"<p>status {escape(report['status'])}, agentbench {escape(report['agentbench_version'])}, "
         f"created {escape(report['created_at'])}. Baselines are marked <span class='baseline'>(baseline)</span>.</p>",
+        f"<p><b>{escape(decision_line(report['decision']))}</b></p>" if report.get("decision") else "",
         _config_table(configs),
         _broken(report),
         _models(report),

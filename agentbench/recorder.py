@@ -85,6 +85,10 @@ class RunRecorder:
             session.add(row)
             session.commit()
 
+    def write_plan(self, plan: dict) -> None:
+        """What a decided run's reports need of its plan (agentbench.sequential.decision_plan)."""
+        self._update_run(decision_json=json.dumps(plan))
+
     def add_harness_calls(self, calls: list[dict]) -> None:
         """Add the harness's own model requests (each {model, purpose, prompt_tokens,
         completion_tokens, cost_usd}) to the run's books; a resumed run adds its own."""

@@ -8,6 +8,7 @@ import json
 
 from agentbench.attribution import attribution
 from agentbench.books import harness_books
+from agentbench.sequential import decision_record
 from agentbench.cost import price_text, server_cost_usd
 from agentbench.grading import log_tail
 from agentbench.metrics import (
@@ -82,6 +83,7 @@ def build_report(run: RunRow, rows: list[AttemptRow], servers: list[tuple[Server
         "prices": prices_record(run),
         "servers": servers_record(list(servers)),
         "harness": harness_books(json.loads(getattr(run, "harness_json", None) or "[]"), attempts),
+        "decision": decision_record(json.loads(getattr(run, "decision_json", None) or "{}"), json.loads(run.spec_json or "{}"), attempts),
         "notes": json.loads(run.notes_json or "[]"),
         "broken_tasks": broken_tasks(attempts),
         "nodes": wall_by_node(attempts),

@@ -20,6 +20,7 @@ from agentbench.attempt import AttemptJob, AttemptResult
 from agentbench.contracts import RunnableTask, SandboxFactory, Step, TaskKind
 from agentbench.cost import expected_cost_usd, token_cost_usd
 from agentbench.cost_cap import CostCap
+from agentbench.sequential import DecisionGate, brief, decision_gate, decision_plan, task_order
 from agentbench.daemon_pool import DaemonPool
 from agentbench.errors import UserError
 from agentbench.estimate import History
@@ -86,6 +87,7 @@ class Runner:
         self.node_images: dict[str, dict[str, str]] = {}  # per node, the digest of each image it ran attempts in
         self.task_hashes = {task.id: task.content_hash for task in tasks}  # read once: the lock is written twice
         self.cap: CostCap | None = None
+        self.decision: DecisionGate | None = None
         self.history = History([])
 
     def pending(self) -> list[Attempt]:
@@ -104,6 +106,7 @@ class Runner:
             past = attempts_of_models(self.engine, self.spec.models)
             self.history = History(past)
             self.cap = CostCap(self.spec.max_cost, sum(row.cost_usd or 0.0 for row in past if row.run == self.spec.name))
+        self.decision = decision_gate(self.spec, self.engine, self.tasks, self.profiles)
         self.models.check()
         notes = ["the agents' sandboxes could reach the network (--network)"] if self.spec.network else []
         tasks = list({attempt.task.id: attempt.task for attempt in attempts}.values())
@@ -115,6 +118,8 @@ class Runner:
         profiles = {p.name: p.model_dump(mode="json", exclude={"name"}) for p in self.profiles}
         self.recorder.start(self.spec.model_dump_json(), json.dumps(profiles), notes, labels=self.spec.labels)
         self.recorder.drop_notes(CAP_NOTE)  # an earlier session's cap; this one notes its own if it is reached
+        if self.decision is not None:
+            self.recorder.write_plan(decision_plan(self.spec, self.tasks, self.profiles))
 
     def run(self) -> str:
         """Run every pending attempt; returns the run's final status."""
@@ -160,6 +165,8 @@ class Runner:
         add_earlier_tries(row, earlier)
         self._attempt_done(attempt.task)
         row = self.recorder.add_attempt(row)
+        if self.decision is not None:
+            self.decision.add(brief(row))
         if self.cap:
             self.cap.finish(row.id, row.cost_usd or 0.0)
             self.history.add(row)
@@ -167,8 +174,11 @@ class Runner:
         return row
 
     def _may_start(self, attempt: Attempt) -> bool:
-        """Whether the cost cap (if any) leaves room for the attempt at its expected cost: the
-        per-attempt dollar budget where set, else the mean of past attempts like it."""
+        """Whether a decided run's sequence is still undecided, and the cost cap (if any) leaves
+        room for the attempt at its expected cost: the per-attempt dollar budget where set, else
+        the mean of past attempts like it."""
+        if self.decision is not None and not self.decision.allows():
+            return False
         if self.cap is None:
             return True
         expected = self.spec.budget.dollars
@@ -266,7 +276,12 @@ def add_earlier_tries(row: AttemptRow, earlier: list[AttemptRow]) -> None:
 def pending_attempts(engine, spec: RunSpec, tasks: list[RunnableTask], profiles: list[ModelProfile]) -> list[Attempt]:
     """The attempts of the run's matrix that the store does not hold yet."""
     done = stored_attempt_ids(engine, spec.name)
-    cells = [Attempt(t, p, a, e) for e in range(spec.epochs) for t in tasks for p in profiles for a in spec.agents]
+    if spec.decide:  # task by task in the seeded order, both configurations of an epoch side by side
+        by_id = {t.id: t for t in tasks}
+        cells = [Attempt(by_id[t], p, a, e) for t in task_order(list(by_id), spec.name) for e in range(spec.epochs)
+                 for p in profiles for a in spec.agents]
+    else:
+        cells = [Attempt(t, p, a, e) for e in range(spec.epochs) for t in tasks for p in profiles for a in spec.agents]
     return [c for c in cells if attempt_id(spec.name, c.task.id, c.profile.name, c.agent, c.epoch) not in done]
 
 

@@ -42,6 +42,9 @@ class RunSpec(BaseModel):
     executor: Literal["local", "ray"] = Field("local", description="Where attempts run: this machine, or a Ray cluster's Docker nodes.")
     ray_address: str | None = Field(None, description="The Ray cluster (default: RAY_ADDRESS, else a head on this machine).")
     labels: dict[str, str] = Field(default_factory=dict, description="The user's labels for the run, e.g. release: 1.4.0.")
+    decide: bool = Field(False, description="Two configurations in a seeded task order; stop once a sequential test decides.")
+    decide_alpha: float = Field(0.05, gt=0, lt=1, description="--decide: the chance of a wrong decision, at any stop.")
+    decide_margin: float | None = Field(None, gt=0, lt=1, description="--decide: a difference within +-margin counts as equivalent.")
 
     @field_validator("name")
     @classmethod

@@ -36,6 +36,7 @@ class RunRow(SQLModel, table=True):
     lock_json: str = "{}"  # what decided the results besides chance (agentbench.lock)
     labels_json: str = "{}"  # the user's labels, e.g. {"release": "1.4.0"}
     harness_json: str = "[]"  # the harness's own model requests at the run's start (agentbench.books)
+    decision_json: str = "{}"  # a decided run's plan: its two configurations and its number of tasks
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
 

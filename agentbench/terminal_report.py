@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agentbench.books import books_line
+from agentbench.sequential import decision_line
 from agentbench.report import config_label, cost_per_solved_text, count, percent, server_line, usd
 
 TIME_PARTS = (("model", "model_s"), ("tools", "tools_s"), ("grading", "grading_s"), ("queue", "queue_s"), ("harness", "harness_s"))
@@ -113,6 +114,8 @@ def _notes(report: dict, console: Console) -> None:
         console.print(f"[dim]prices: {model} {prices['text']}[/]", highlight=False)
     for server in report["servers"]:
         console.print(f"[dim]{server_line(server)}[/]", highlight=False)
+    if report.get("decision"):
+        console.print(decision_line(report["decision"]), style="bold", highlight=False, markup=False)
     books = books_line(report["harness"]) if "harness" in report else None
     if books:
         console.print(books, style="dim", highlight=False, markup=False)

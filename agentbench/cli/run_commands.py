@@ -44,6 +44,9 @@ def run(
     label: Optional[list[str]] = typer.Option(None, "--label", help="KEY=VALUE label for the run, e.g. release=1.4.0; repeat for more."),
     executor: Optional[str] = typer.Option(None, "--executor", help="Where attempts run: local (default) or ray (a cluster's Docker nodes)."),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="The Ray cluster for --executor ray (default: RAY_ADDRESS, else local)."),
+    decide: bool = typer.Option(False, "--decide", help="Two configurations, tasks in a seeded order: stop once a sequential paired test decides."),
+    decide_alpha: Optional[float] = typer.Option(None, "--decide-alpha", help="--decide: the chance of a wrong decision (default 0.05)."),
+    decide_margin: Optional[float] = typer.Option(None, "--decide-margin", help="--decide: a difference within +-margin is a decision too (equivalent)."),
 ) -> None:
     """Run every combination of model, agent and task; print the summary at the end.
 
@@ -79,7 +82,7 @@ def run(
     overrides = {"name": resume or run_name, "workers": workers, "base_url": base_url, "repos": repos, "images": images,
                  "hints": hints or None, "prune_images": prune_images or None, "network": network or None,
                  "max_cost": max_cost, "image_builds": image_builds, "limit": limit, "executor": executor,
-                 "ray_address": ray_address}
+                 "ray_address": ray_address, "decide": decide or None, "decide_alpha": decide_alpha, "decide_margin": decide_margin}
     overrides["labels"] = {**spec.labels, **parsed_labels(label or [])} if label else None
     try:
         spec = RunSpec.model_validate({**spec.model_dump(), **{key: value for key, value in overrides.items() if value is not None}})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from agentbench.books import books_line
+from agentbench.sequential import decision_line
 from agentbench.report import cost_per_solved_text, percent, usd
 
 
@@ -32,4 +33,4 @@ def pretty_json(value) -> str:
 
 FILTERS = {"percent": percent, "usd": usd, "seconds": seconds, "count": count, "interval": interval,
            "usd_interval": usd_interval, "pretty_json": pretty_json, "cost_per_solved": cost_per_solved_text,
-           "books": books_line}
+           "books": books_line, "decision": decision_line}
