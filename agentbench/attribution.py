@@ -14,7 +14,8 @@ from typing import Sequence
 import numpy as np
 
 from agentbench.intervals import beta_quantile, regularized_beta
-from agentbench.metrics import cost_per_solved_of, per_solved_interval, per_task, rate_with_interval
+from agentbench.metrics import cost_per_solved_of, per_solved_interval
+from agentbench.rates import per_task, rate_with_interval
 
 FACTORS = ("model", "agent")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agentbench.metrics import interval_over_tasks, pass_at_k, pass_hat_k
+from agentbench.rates import interval_over_tasks, pass_at_k, pass_hat_k
 from agentbench.paired_test import paired_test
 
 ESTIMATORS = {"pass@k": pass_at_k, "pass^k": pass_hat_k}

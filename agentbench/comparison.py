@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from agentbench.intervals import bootstrap_interval
-from agentbench.metrics import cost_per_solved_of, per_task, solve_rate, total_cost
+from agentbench.metrics import cost_per_solved_of, total_cost
 from agentbench.paired_test import RESAMPLES, holm_adjusted, paired_test, tasks_needed
+from agentbench.rates import per_task, solve_rate
 from agentbench.report import percent
 
 

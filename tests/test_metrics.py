@@ -12,17 +12,16 @@ from agentbench.metrics import (
     median,
     output_tokens_per_second,
     pareto_frontier,
-    pass_at_k,
-    pass_hat_k,
     per_solved,
     time_breakdown,
     wall_by_node,
     total_cost,
 )
+from agentbench.rates import pass_at_k, pass_hat_k
 
 
 def test_errors_left_out_of_the_rate_are_also_counted_as_failures_and_concentrated_ones_named():
-    from agentbench.metrics import errors_on_few_tasks
+    from agentbench.rates import errors_on_few_tasks
 
     attempts = [_attempt(True, task=f"t{i}") for i in range(8)] + [_attempt(False, task="t8")]
     attempts += [_attempt(False, status="error", task="t9", stop_reason="model_error") for _ in range(3)]
@@ -208,7 +207,7 @@ def test_anytime_curve_counts_solved_attempts_within_each_budget():
 
 
 def config_summary_rate(attempts):
-    from agentbench.metrics import per_task, solve_rate
+    from agentbench.rates import per_task, solve_rate
 
     return solve_rate(per_task(attempts))
 

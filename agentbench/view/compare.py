@@ -7,7 +7,7 @@ import json
 from itertools import pairwise
 
 from agentbench.comparison import comparisons, significant_regression, unpaired
-from agentbench.metrics import per_task
+from agentbench.rates import per_task
 from agentbench.report import build_report
 from agentbench.store import get_run, run_attempts
 from agentbench.view.pages import by_config

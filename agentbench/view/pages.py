@@ -7,7 +7,8 @@ import json
 from sqlmodel import Session, or_, select
 
 from agentbench import comparison
-from agentbench.metrics import cost_per_solved_of, median, per_task, rate_with_interval, total_cost, why_none
+from agentbench.metrics import cost_per_solved_of, median, total_cost, why_none
+from agentbench.rates import per_task, rate_with_interval
 from agentbench.report import attempt_record
 from agentbench.store import AttemptRow, RunRow, StepRow, list_runs, run_attempts
 
