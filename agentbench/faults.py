@@ -16,7 +16,7 @@ def fault_sentence(exc: BaseException) -> str | None:
         text = f"{type(fault).__module__}.{type(fault).__name__}: {fault}".lower()
         if isinstance(fault, OSError) and fault.errno == errno.ENOSPC or "disk is full" in text or "no space left" in text:
             return "the results disk is full (the store could not write); free some space"
-        if text.startswith(("docker.", "requests.")) or "docker" in text and "connection" in text:
+        if text.startswith(("docker.", "requests.", "urllib3.")) and ("connection" in text or "connectionerror" in text):
             return ("the Docker engine stopped answering; start it again (`bash sandboxes/ensure-docker.sh`, or your "
                     "system's service)")
         if text.startswith(("psycopg", "sqlalchemy.exc.operationalerror")) and ("server" in text or "connection" in text):

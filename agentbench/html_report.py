@@ -141,7 +141,10 @@ def _effects(effects: dict) -> str:
         for level, e in entry["levels"].items():
             interval = e["cost_per_solved_ci95"]
             cost = _num(e["cost_per_solved_usd"], "${:.4f}") + (f" {_usd_interval(interval)}" if interval else "")
-            effect = "reference" if level == entry["reference"] else _effect_text(e["rate_effect"], e["rate_effect_ci95"])
+            if entry["reference"] is None:
+                effect = "-"  # one level: nothing to compare it with
+            else:
+                effect = "reference" if level == entry["reference"] else _effect_text(e["rate_effect"], e["rate_effect_ci95"])
             rows.append(f"<tr><td>{escape(factor)}</td><td>{escape(level)}</td><td>{e['attempts']}</td><td>{_num(e['rate'], '{:.0%}', '-')} "
                         f"[{e['ci95'][0]:.0%}, {e['ci95'][1]:.0%}]</td><td>{effect}</td><td>{cost}</td></tr>")
     for term in effects["interactions"]:
