@@ -15,7 +15,9 @@ differences are mostly 0, so it decides far sooner than a Hoeffding bound would.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,8 +133,6 @@ def task_order(tasks: list[str], seed: str) -> list[str]:
     """The tasks in the seeded random order a decided run takes them in: by a hash of the run's
     name and the task id, so a resumed run goes on in the same order and any subset of the tasks
     (those a report sees) keeps its relative order."""
-    import hashlib
-
     return sorted(tasks, key=lambda task: hashlib.sha256(f"{seed}\0{task}".encode()).hexdigest())
 
 
@@ -142,8 +142,6 @@ class DecisionGate:
 
     def __init__(self, order: list[str], configs: tuple[str, str], epochs: int, alpha: float, margin: float | None,
                  recorded: list[dict] = ()):
-        import threading
-
         self.order, self.configs, self.epochs, self.alpha, self.margin = order, configs, epochs, alpha, margin
         self.recorded = list(recorded)
         self.not_started = 0
