@@ -32,7 +32,7 @@ setup: $(VENV)/.installed
 
 ## test: the whole suite (unit, real HTTP, real Docker)
 test: setup
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q --durations=25
 
 ## eval-agents: run MODEL (default: the built-in baselines) on SUITE and print the report
 eval-agents: setup
