@@ -190,3 +190,11 @@ def test_a_base_url_that_is_not_openai_compatible_stops_the_run_in_seconds_namin
     assert (f"Endpoint {server.root} for model 'llama3-8b' is not OpenAI-compatible: GET {server.root}/models answered HTTP 404 "
             f"and POST {server.root}/chat/completions answered HTTP 404; an OpenAI-compatible base URL usually ends in /v1 "
             f"({server.root}/v1).") in " ".join(done.stderr.split())
+
+
+def test_an_unknown_profile_is_refused_before_the_runner_swebench_or_langgraph_is_imported():
+    code = ("import sys\nfrom agentbench.cli import main\nsys.argv = ['agentbench', 'run', '--model', 'gpt-17']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('agentbench.runner', 'swebench', 'langgraph', 'docker') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "Unknown model profile 'gpt-17'" in done.stderr and done.stdout.strip() == "[]", done.stdout + done.stderr

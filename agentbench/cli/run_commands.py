@@ -56,15 +56,8 @@ def run(
 
     from agentbench.contracts import Budget
     from agentbench.errors import field_problem
-    from agentbench.estimate import History, forecast
     from agentbench.models.profiles import get_profile, load_profiles
-    from agentbench.report import build_report
-    from agentbench.runner import check_suite_ids, pending_attempts
     from agentbench.spec import RunSpec, load_spec
-    from agentbench.store import attempts_of_models, get_run, run_attempts, run_servers
-    from agentbench.store_open import open_store
-    from agentbench.suites import load_tasks
-    from agentbench.terminal_report import render_forecast, render_table
 
     if spec_file and model:
         raise UserError("Give either --spec FILE or --model (with the other matrix flags), not both.")
@@ -90,6 +83,15 @@ def run(
         raise UserError(f"{field_problem(exc)}.") from None
     profiles_by_name = {**load_profiles(models_file), **stored_profiles}
     profiles = [get_profile(m, profiles_by_name) for m in spec.models]
+    # what a user can get wrong is checked above, before the heavy imports below (the runner, SWE-bench)
+    from agentbench.estimate import History, forecast
+    from agentbench.report import build_report
+    from agentbench.runner import check_suite_ids, pending_attempts
+    from agentbench.store import attempts_of_models, get_run, run_attempts, run_servers
+    from agentbench.store_open import open_store
+    from agentbench.suites import load_tasks
+    from agentbench.terminal_report import render_forecast, render_table
+
     tasks = load_tasks(spec)
     check_suite_ids(tasks)
     if estimate:
