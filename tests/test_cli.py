@@ -198,3 +198,22 @@ def test_an_unknown_profile_is_refused_before_the_runner_swebench_or_langgraph_i
             "print(sorted(m for m in ('agentbench.runner', 'swebench', 'langgraph', 'docker') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "Unknown model profile 'gpt-17'" in done.stderr and done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_reusing_a_run_name_with_other_settings_is_refused_unless_resumed(engine):
+    from sqlmodel import Session
+    from test_compare import store_run
+
+    from agentbench.spec import RunSpec
+    from agentbench.store import RunRow
+
+    store_run(engine, "taken", {"tiny/add-numbers": True}, model="oracle")
+    with Session(engine) as session:
+        row = session.get(RunRow, "taken")
+        row.spec_json = RunSpec(name="taken", models=["oracle"], suites=[str(FIXTURES / "tiny")]).model_dump_json()
+        session.add(row)
+        session.commit()
+    done = agentbench("run", "--model", "noop", "--suite", str(FIXTURES / "tiny"), "--run", "taken")
+    assert done.returncode == 2
+    assert ("Run 'taken' exists with other settings (models ['oracle'] -> ['noop']); pass --resume taken to go on with "
+            "its own, or choose another --run name.") in " ".join(done.stderr.split())

@@ -92,6 +92,8 @@ def run(
     from agentbench.suites import load_tasks
     from agentbench.terminal_report import render_forecast, render_table
 
+    if run_name and not resume:
+        refuse_other_settings(open_store(), spec)
     tasks = load_tasks(spec)
     check_suite_ids(tasks)
     if estimate:
@@ -102,6 +104,27 @@ def run(
         return
     engine = run_spec(spec, profiles, tasks)
     render_table(build_report(get_run(engine, spec.name), run_attempts(engine, spec.name), run_servers(engine, spec.name)), console)
+
+
+MATRIX = ("models", "agents", "suites", "tasks", "limit", "epochs", "budget", "decide", "decide_alpha", "decide_margin")
+
+
+def refuse_other_settings(engine, spec) -> None:
+    """Rerunning a run's name goes on with it only under the same matrix; other settings would
+    mix two runs' attempts under one name, so they are refused in a sentence."""
+    from sqlmodel import Session
+
+    from agentbench.store import RunRow
+
+    with Session(engine) as session:
+        row = session.get(RunRow, spec.name)
+    if row is None:
+        return
+    stored, asked = json.loads(row.spec_json or "{}"), spec.model_dump(mode="json")
+    changed = [f"{key} {stored[key]!r} -> {asked[key]!r}" for key in MATRIX if key in stored and stored[key] != asked[key]]
+    if changed:
+        raise UserError(f"Run {spec.name!r} exists with other settings ({'; '.join(changed)}); pass --resume {spec.name} "
+                        "to go on with its own, or choose another --run name.")
 
 
 def parsed_labels(flags: list[str]) -> dict[str, str]:
