@@ -217,3 +217,16 @@ def test_reusing_a_run_name_with_other_settings_is_refused_unless_resumed(engine
     assert done.returncode == 2
     assert ("Run 'taken' exists with other settings (models ['oracle'] -> ['noop']); pass --resume taken to go on with "
             "its own, or choose another --run name.") in " ".join(done.stderr.split())
+
+
+def test_a_run_whose_every_attempt_is_an_infrastructure_error_says_so_and_exits_1(engine, tmp_path):
+    from agentbench.models.chat_server import ChatServer, Reply
+
+    with ChatServer(lambda request, route: Reply(status=503)) as server:  # lists its models, answers no chat
+        models = tmp_path / "models.yaml"
+        models.write_text(f"down: {{provider: openai, model: scripted, base_url: '{server.url}', stream: false, "
+                          "retry: {attempts: 1}}\n")
+        done = agentbench("run", "--model", "down", "--models-file", str(models), "--suite", TINY, "--run", "all-lost")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert ("every attempt of down/fast ended in an infrastructure error (see the errors above), so its rate is "
+            "unknown; fix the cause and resume with `agentbench run --resume all-lost`.") in " ".join(done.stderr.split())

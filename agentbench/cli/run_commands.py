@@ -23,7 +23,7 @@ def run(
     task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="Only these task ids."),
     epochs: int = typer.Option(1, min=1, help="Attempts per task, model and agent."),
     workers: Optional[int] = typer.Option(None, min=1, help="Attempts running at once (default 2)."),
-    run_name: Optional[str] = typer.Option(None, "--run", help="Name of the run (rerunning a name resumes it)."),
+    run_name: Optional[str] = typer.Option(None, "--run", help="Name of the run (rerunning a name with the same settings resumes it)."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Resume this run: run only its missing attempts."),
     base_url: Optional[str] = typer.Option(None, "--base-url", envvar="BASE_URL", help="Running OpenAI-compatible server for non-builtin models."),
     models_file: Optional[Path] = typer.Option(None, "--models-file", help="Extra model profiles (YAML)."),
@@ -103,7 +103,14 @@ def run(
                                  spec.workers), console)
         return
     engine = run_spec(spec, profiles, tasks)
-    render_table(build_report(get_run(engine, spec.name), run_attempts(engine, spec.name), run_servers(engine, spec.name)), console)
+    report = build_report(get_run(engine, spec.name), run_attempts(engine, spec.name), run_servers(engine, spec.name))
+    render_table(report, console)
+    lost = [f"{c['model']}/{c['agent']}" for c in report["configs"] if c["attempts"] and c["errors"] == c["attempts"]]
+    if lost:
+        err_console.print(f"error: every attempt of {', '.join(lost)} ended in an infrastructure error (see the errors above), "
+                          f"so its rate is unknown; fix the cause and resume with `agentbench run --resume {spec.name}`.",
+                          highlight=False)
+        raise typer.Exit(1)
 
 
 MATRIX = ("models", "agents", "suites", "tasks", "limit", "epochs", "budget", "decide", "decide_alpha", "decide_margin")
