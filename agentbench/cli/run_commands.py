@@ -109,7 +109,7 @@ def run(
     if lost:
         err_console.print(f"error: every attempt of {', '.join(lost)} ended in an infrastructure error (see the errors above), "
                           f"so its rate is unknown; fix the cause and resume with `agentbench run --resume {spec.name}`.",
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
         raise typer.Exit(1)
 
 
@@ -212,9 +212,9 @@ def run_spec(spec, profiles: list, tasks: list):
             sentence = fault_sentence(exc)
             if sentence is None:
                 raise
-            err_console.print(f"error: {sentence}. {resume_advice(engine, spec.name)}", highlight=False)
+            err_console.print(f"error: {sentence}. {resume_advice(engine, spec.name)}", highlight=False, soft_wrap=True)
             _exit_now(1)
-    err_console.print(f"interrupted: containers removed. {resume_advice(engine, spec.name)}", highlight=False)
+    err_console.print(f"interrupted: containers removed. {resume_advice(engine, spec.name)}", highlight=False, soft_wrap=True)
     _exit_now(130)
 
 
