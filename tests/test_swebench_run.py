@@ -207,7 +207,8 @@ def test_gold_resolves_empty_does_not_and_test_edits_cannot_change_a_verdict(doc
     assert (gold.solved, gold.status, gold.tests.f2p_passed, gold.tests.p2p_passed, gold.exit_code) == (True, "passed", 1, 1, 0)
     forced = new_file("tests/conftest.py", FORCE_PASS)
     cheat = grade_instance(sandboxes, image, instance, forced)
-    assert (cheat.solved, cheat.status) == (False, "tampered") and "conftest.py (pytest_runtest_makereport)" in cheat.output
+    # every report forced to pass: the must-fail canary planted in test_calc.py passes too, the first contradiction found
+    assert (cheat.solved, cheat.status) == (False, "tampered") and "canary beside the tests in test_calc.py" in cheat.output
     assert grade_instance(sandboxes, image, instance, instance.patch + forced).status == "tampered"
     edited = ("diff --git a/tests/test_calc.py b/tests/test_calc.py\n--- a/tests/test_calc.py\n+++ b/tests/test_calc.py\n"
               "@@ -2,4 +2,4 @@ from calcpkg import add\n \n \n def test_add_zero():\n-    assert add(0, 0) == 0\n+    assert True\n")
@@ -316,7 +317,7 @@ def test_a_real_flask_instance_end_to_end(docker_client, sandboxes, tmp_path):
     verdict = grade_instance(sandboxes, image, instance, forge)
     assert (verdict.solved, verdict.status) == (False, "tampered"), verdict.output[-2000:]
     # the repository's own test modules hollowed as each finishes loading (the grader's canary file, outside the
-    # repository, spared): only the canaries planted in the test file itself see it
+    # repository, spared): the must-fail canary planted in the test file passes with them, and says so
     verdict = grade_instance(sandboxes, image, instance, rebind)
     assert (verdict.solved, verdict.status) == (False, "tampered"), verdict.output[-2000:]
     assert "canary beside the tests in test_config.py" in verdict.output
