@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agentbench.cost import expected_cost_usd, gpu_seconds_cost_usd
+from agentbench.cost import expected_cost_usd, server_cost_usd
 from agentbench.models.profiles import ModelProfile
 from agentbench.store import AttemptRow
 
@@ -54,12 +54,14 @@ class History:
         return None
 
 
-def forecast(cells: list[tuple[str, str, str]], history: History, profiles: dict[str, ModelProfile], workers: int) -> dict:
+def forecast(cells: list[tuple[str, str, str]], history: History, profiles: dict[str, ModelProfile], workers: int,
+             dollars_per_attempt: float | None = None) -> dict:
     """Tokens, dollars and hours for attempts (task, model, agent), per configuration and in all.
 
-    Hours assume `workers` attempts at once. Self-hosted models cost their GPUs for the whole
-    run; API models their tokens at today's prices. Attempts without history are counted
-    as unknown, never as free."""
+    Hours assume `workers` attempts at once. Self-hosted models cost their GPUs (vLLM) or their
+    machine (llama.cpp) for the whole run; API models their tokens at today's prices. Attempts
+    without history are counted as unknown, never as free, so totals with any are lower bounds
+    (`complete` false). A per-attempt dollar budget gives an upper bound (`cost_bound_usd`)."""
     configs: dict[tuple[str, str], dict] = {}
     for task, model, agent in cells:
         config = configs.setdefault((model, agent), {"model": model, "agent": agent, "attempts": 0, "unknown": 0, "basis": 0,
@@ -79,8 +81,9 @@ def forecast(cells: list[tuple[str, str, str]], history: History, profiles: dict
     for config in configs.values():
         config["basis"] = len(history.by_config.get((config["model"], config["agent"]), []))
         profile = profiles[config["model"]]
-        if profile.prices.gpu_hour is not None and profile.gpus:
-            config["cost_usd"] = gpu_seconds_cost_usd(wall_hours * 3600 * profile.gpus, profile.prices.gpu_hour)
+        if profile.prices.gpu_hour is not None and profile.gpus or profile.prices.machine_hour is not None and not profile.gpus:
+            config["cost_usd"] = server_cost_usd(wall_hours * 3600, profile.gpus or 0, profile.prices.gpu_hour,
+                                                 profile.prices.machine_hour)
     costs = [c["cost_usd"] for c in configs.values()]
     return {
         "configs": list(configs.values()),
@@ -88,6 +91,8 @@ def forecast(cells: list[tuple[str, str, str]], history: History, profiles: dict
         "unknown": sum(c["unknown"] for c in configs.values()),
         "tokens": round(sum(c["prompt_tokens"] + c["completion_tokens"] for c in configs.values())),
         "cost_usd": None if any(cost is None for cost in costs) else sum(costs),
+        "complete": not any(c["unknown"] for c in configs.values()),
+        "cost_bound_usd": None if dollars_per_attempt is None else dollars_per_attempt * len(cells),
         "wall_hours": wall_hours,
         "workers": workers,
     }

@@ -164,11 +164,15 @@ def render_forecast(forecast: dict, console: Console) -> None:
     console.print(table)
     cost = "unknown (a profile has no prices)" if forecast["cost_usd"] is None else f"${forecast['cost_usd']:.4f}"
     attempt_hours = sum(c["attempt_s"] for c in forecast["configs"]) / 3600
-    console.print(f"in all: {count(forecast['tokens'])} tokens, {cost}, {attempt_hours:.2f} attempt-hours, that is "
-                  f"{forecast['wall_hours']:.2f} h of wall time at {forecast['workers']} at once", highlight=False)
+    least = "" if forecast.get("complete", True) else "at least "
+    console.print(f"in all: {least}{count(forecast['tokens'])} tokens, {least if forecast['cost_usd'] is not None else ''}{cost}, "
+                  f"{least}{attempt_hours:.2f} attempt-hours, that is {least}{forecast['wall_hours']:.2f} h of wall time at "
+                  f"{forecast['workers']} at once", highlight=False)
     if forecast["unknown"]:
         console.print(f"[yellow]{forecast['unknown']} attempt(s) have no earlier run of their model and agent: "
-                      "they are left out of these numbers[/]", highlight=False)
+                      "they are left out of these numbers, which are therefore lower bounds[/]", highlight=False)
+    if forecast.get("cost_bound_usd") is not None:
+        console.print(f"at most ${forecast['cost_bound_usd']:.4f}: every attempt stops at its dollar budget", highlight=False)
 
 
 def _errors(config: dict) -> str:

@@ -100,7 +100,7 @@ def run(
         engine = open_store()
         cells = [(a.task.id, a.profile.name, a.agent) for a in pending_attempts(engine, spec, tasks, profiles)]
         render_forecast(forecast(cells, History(attempts_of_models(engine, spec.models)), {p.name: p for p in profiles},
-                                 spec.workers), console)
+                                 spec.workers, spec.budget.dollars), console)
         return
     engine = run_spec(spec, profiles, tasks)
     report = build_report(get_run(engine, spec.name), run_attempts(engine, spec.name), run_servers(engine, spec.name))
