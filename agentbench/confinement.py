@@ -18,6 +18,13 @@ def is_safe_name(value: str) -> bool:
     return bool(SAFE_NAME.fullmatch(value)) and ".." not in value
 
 
+def checked_name(value: str, what: str) -> str:
+    """`value`, or a ValueError naming `what` and the alphabet (for pydantic validators)."""
+    if not is_safe_name(value):
+        raise ValueError(f"{what} {value!r} must use {SAFE_NAME_WORDS} (and no '..')")
+    return value
+
+
 def safe_name(value: str, what: str) -> str:
     """`value`, or a sentence saying why it cannot name `what`."""
     if not is_safe_name(value):

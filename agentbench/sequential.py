@@ -189,18 +189,9 @@ def decision_gate(spec, engine, tasks, profiles) -> DecisionGate | None:
         return None
     from agentbench.store import run_attempts
 
-    recorded = [brief(row) for row in run_attempts(engine, spec.name)] if _stored(engine, spec.name) else []
+    recorded = [brief(row) for row in run_attempts(engine, spec.name)]  # none for a new run
     return DecisionGate(task_order([t.id for t in tasks], spec.name), decided_configs(spec, profiles), spec.epochs,
                         spec.decide_alpha, spec.decide_margin, recorded)
-
-
-def _stored(engine, name: str) -> bool:
-    from sqlmodel import Session
-
-    from agentbench.store import RunRow
-
-    with Session(engine) as session:
-        return session.get(RunRow, name) is not None
 
 
 def brief(row) -> dict:

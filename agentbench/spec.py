@@ -10,7 +10,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agentbench.confinement import SAFE_NAME_WORDS, is_safe_name
+from agentbench.confinement import checked_name
 from agentbench.contracts import Budget
 from agentbench.errors import UserError, field_problem
 
@@ -46,12 +46,7 @@ class RunSpec(BaseModel):
     decide_alpha: float = Field(0.05, gt=0, lt=1, description="--decide: the chance of a wrong decision, at any stop.")
     decide_margin: float | None = Field(None, gt=0, lt=1, description="--decide: a difference within +-margin counts as equivalent.")
 
-    @field_validator("name")
-    @classmethod
-    def _safe_run_name(cls, name: str) -> str:
-        if not is_safe_name(name):
-            raise ValueError(f"run name {name!r} must use {SAFE_NAME_WORDS} (and no '..')")
-        return name
+    _safe_run_name = field_validator("name")(lambda cls, name: checked_name(name, "run name"))
 
     @field_validator("labels")
     @classmethod

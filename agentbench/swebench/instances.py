@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agentbench.confinement import SAFE_NAME_WORDS, is_safe_name
+from agentbench.confinement import checked_name
 from agentbench.errors import UserError, field_problem
 
 DATASET_PREFIX = "swebench:"
@@ -35,13 +35,8 @@ class Instance(BaseModel):
     log_parser: str | None = None
     eval_type: str | None = None
 
-    @field_validator("instance_id")
-    @classmethod
-    def _safe_id(cls, value: str) -> str:
-        """An id used in image tags, file names and URLs must mean the same in each."""
-        if not is_safe_name(value):
-            raise ValueError(f"must use {SAFE_NAME_WORDS} (and no '..')")
-        return value
+    # an id used in image tags, file names and URLs must mean the same in each
+    _safe_id = field_validator("instance_id")(lambda cls, value: checked_name(value, "instance id"))
 
     @field_validator("FAIL_TO_PASS", "PASS_TO_PASS", mode="before")
     @classmethod
